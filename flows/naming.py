@@ -1,0 +1,39 @@
+"""Run names built from a flow run's parameters, for the Prefect UI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect.runtime import flow_run
+
+from journey.tasks.common import resolve_now
+
+
+def _param(name: str) -> object:
+    return flow_run.parameters.get(name)
+
+
+def launch_name() -> str:
+    return f"launch {_param('cohort_id')}"
+
+
+def journey_name() -> str:
+    return f"journey {_param('cohort_id')} / {_param('email')}"
+
+
+def _day() -> str:
+    now = _param("now")
+    when = now if isinstance(now, datetime) else resolve_now(None)
+    return when.date().isoformat()
+
+
+def reminders_name() -> str:
+    return f"reminders {_day()}"
+
+
+def deliver_name() -> str:
+    return f"deliver {_day()}"
+
+
+def record_name() -> str:
+    return f"record {_param('cohort_id')} {_param('milestone')}"

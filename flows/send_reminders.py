@@ -1,0 +1,31 @@
+"""send-reminders: the daily sweep. Queue what is due for everyone, then deliver."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import flow
+
+from journey.flows.naming import reminders_name
+from journey.tasks.common import resolve_now
+from journey.tasks.deliver import deliver_until_done
+from journey.tasks.plan import queue_due
+
+
+@flow(name="send-reminders", flow_run_name=reminders_name)
+def send_reminders(
+    now: datetime | None = None, cohort_ids: list[str] | None = None, dry_run: bool = False
+) -> dict[str, Any]:
+    """One set-based pass over every launched cohort, then batched delivery.
+
+    Prefect units are batches, not notices: one queueing task and one task per batch
+    of deliveries, whatever the number of trainees. Anything left pending by an outage
+    goes out now if still useful; the rest was marked skipped when queued.
+    """
+    at = resolve_now(now)
+    queued = queue_due(at, cohort_ids, None, dry_run)
+    summary: dict[str, Any] = {"queued": queued}
+    if not dry_run:
+        summary["delivery"] = deliver_until_done(at).__dict__
+    return summary

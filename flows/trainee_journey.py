@@ -1,0 +1,54 @@
+"""trainee-journey: one trainee's path: where they stand, and their due notices sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import flow, task
+
+from journey.db import session_scope
+from journey.engine import evaluate
+from journey.errors import UnknownTrainee
+from journey.flows.naming import journey_name
+from journey.services.loading import load_cohort, load_trainees
+from journey.tasks.common import resolve_now, settings
+from journey.tasks.deliver import deliver_until_done
+from journey.tasks.plan import queue_due
+
+
+@task(name="evaluate-trainee")
+def evaluate_trainee(cohort_id: str, email: str, now: datetime) -> dict[str, Any]:
+    """The trainee's position and milestone states (ids and states only)."""
+    with session_scope(settings().database_url) as session:
+        loaded = load_cohort(session, cohort_id)
+        wanted = email.strip().lower()
+        for t in load_trainees(session, [cohort_id])[cohort_id]:
+            if t.enrolment.person.email == wanted:
+                view = evaluate(loaded.programme, loaded.plan, t.record, now)
+                return {
+                    "enrolment_id": t.enrolment.id,
+                    "position": view.position,
+                    "eligible": view.eligible,
+                    "milestones": {m.id: m.state.value for m in view.milestones},
+                }
+    raise UnknownTrainee(cohort_id, email)
+
+
+@flow(name="trainee-journey", flow_run_name=journey_name)
+def trainee_journey(
+    cohort_id: str, email: str, now: datetime | None = None, dry_run: bool = False
+) -> dict[str, Any]:
+    """Evaluate one trainee, queue and send what is due for them. Safe to run again."""
+    at = resolve_now(now)
+    state = evaluate_trainee(cohort_id, email, at)
+    state["queued"] = queue_due(at, [cohort_id], state["enrolment_id"], dry_run)
+    if not dry_run:
+        state["delivery"] = deliver_until_done(at).__dict__
+    return state
+
+
+def run_trainee_journey(cohort_id: str, email: str, **kwargs: Any) -> dict[str, Any]:
+    """Run the flow tagged with its cohort, so the UI filters runs per cohort."""
+    tagged = trainee_journey.with_options(tags=[f"cohort:{cohort_id}"])
+    return tagged(cohort_id, email, **kwargs)

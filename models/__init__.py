@@ -1,0 +1,37 @@
+"""The database: SQLAlchemy 2 typed ORM. Alembic (``journey db upgrade``) owns the schema."""
+
+from journey.models.base import Base
+from journey.models.cohort import (
+    Cohort,
+    CohortEvent,
+    Enrolment,
+    EnrolmentStatus,
+    EventKind,
+    Institution,
+    LearningSet,
+    Mentor,
+    Person,
+    Place,
+)
+from journey.models.outbox import Notice, NoticeStatus, RuleAdoption
+from journey.models.progress import Completion, Evaluation, MentoringMeeting
+
+__all__ = [
+    "Base",
+    "Cohort",
+    "CohortEvent",
+    "Completion",
+    "Enrolment",
+    "EnrolmentStatus",
+    "Evaluation",
+    "EventKind",
+    "Institution",
+    "LearningSet",
+    "Mentor",
+    "MentoringMeeting",
+    "Notice",
+    "NoticeStatus",
+    "Person",
+    "Place",
+    "RuleAdoption",
+]

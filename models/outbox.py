@@ -1,0 +1,65 @@
+"""The notice outbox: one row per notice, unique by its deterministic key."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from journey.models.base import Base
+
+
+class NoticeStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting to be sent
+    CLAIMED = "claimed"  # a worker holds it until lease_until
+    SENT = "sent"
+    FAILED = "failed"  # permanent refusal (5xx); last_error has the reply
+    CANCELLED = "cancelled"  # stale at send time: done, withdrawn, opted out, or moved
+    SKIPPED = "skipped"  # came due during an outage and was no longer useful
+
+
+class Notice(Base):
+    """A notice to send. ``key`` = cohort/trainee/milestone/rule/occurrence: never twice."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolments.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), doc="The recipient.")
+    recipient_role: Mapped[str] = mapped_column(String(20))
+    template: Mapped[str] = mapped_column(String(64))
+    milestone: Mapped[str | None] = mapped_column(String(64))
+    rule: Mapped[str | None] = mapped_column(String(64))
+    occurrence: Mapped[str | None] = mapped_column(String(32), doc="The milestone's local date.")
+    attach_ics: Mapped[bool] = mapped_column(default=False)
+    due_at: Mapped[datetime]
+    useful_until: Mapped[datetime]
+    status: Mapped[NoticeStatus] = mapped_column(
+        Enum(NoticeStatus, name="notice_status", native_enum=False, length=20,
+             values_callable=lambda e: [m.value for m in e]),
+        default=NoticeStatus.PENDING,
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class RuleAdoption(Base):
+    """When a cohort first saw a notice rule: a rule added late never reaches back in time."""
+
+    __tablename__ = "rule_adoptions"
+
+    cohort_id: Mapped[str] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )
+    rule_key: Mapped[str] = mapped_column(String(200), primary_key=True, doc="milestone/rule")
+    first_seen_at: Mapped[datetime]

@@ -1,0 +1,66 @@
+"""Printing for the CLI: tables and summaries with rich, nothing else."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+from journey.engine import zone
+
+if TYPE_CHECKING:
+    from journey.services.status import CohortStatus
+    from journey.services.upcoming import UpcomingNotice
+
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+errors = Console(stderr=True, highlight=False)
+
+_STATE_STYLE = {"done": "green", "due": "yellow", "overdue": "red", "upcoming": "dim",
+                "n/a": "dim"}
+_STATE_MARK = {"done": "✓", "due": "•", "overdue": "!", "upcoming": "·", "n/a": " "}
+
+
+@contextmanager
+def working(message: str) -> Iterator[None]:
+    """A spinner while something slow (Prefect's start-up) runs."""
+    with console.status(message, spinner="dots"):
+        yield
+
+
+def status_table(status: CohortStatus) -> Table:
+    table = Table(title=f"{status.title} ({status.cohort_id})", title_justify="left")
+    table.add_column("Trainee", no_wrap=True)
+    table.add_column("Institution", max_width=24, no_wrap=True, overflow="ellipsis")
+    for column in ("Place", "Next / position", "Done", "Graduate"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("Journey", no_wrap=True)
+    for t in status.trainees:
+        eligible = "—" if t.eligible is None else ("yes" if t.eligible else "not yet")
+        marks = "".join(
+            f"[{_STATE_STYLE[s]}]{_STATE_MARK[s]}[/]" for s in t.milestones.values()
+        )
+        table.add_row(t.name, t.institution, t.place, t.position, f"{t.done}/{t.applicable}",
+                      eligible, marks)
+    return table
+
+
+def legend(status: CohortStatus) -> str:
+    order = ", ".join(status.milestone_ids)
+    return f"Journey, in order: {order}.\n✓ done  • due  ! overdue  · upcoming  (blank) not applicable"
+
+
+def upcoming_table(rows: Sequence[UpcomingNotice], timezone: str = "Europe/London") -> Table:
+    table = Table(title_justify="left")
+    for column in ("Due (local)", "Cohort", "To", "About", "Notice", "Milestone", "State"):
+        table.add_column(column)
+    tz = zone(timezone)
+    for r in rows:
+        local = r.due_at.astimezone(tz)
+        table.add_row(local.strftime("%a %d %b %Y %H:%M"), r.cohort_id, r.to, r.trainee,
+                      r.template, r.milestone, "queued" if r.queued else "planned")
+    return table
+

@@ -1,0 +1,200 @@
+"""``journey demo``: a sample cohort walked through nine months into a local outbox.
+
+The clock jumps from one day with something due to the next (it does not tick through
+every day); on each, the trainees' plausible progress so far is recorded through the
+same service as ``journey record`` and one ``send-reminders`` flow run sweeps and delivers.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from journey.console import console, legend, status_table, working
+from journey.engine import Occurrence, local_date, local_moment, occurrences, planned_notices
+
+LAUNCH_AT = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+END_AT = datetime(2027, 6, 30, 12, 0, tzinfo=UTC)
+COHORT = "demo-2026"
+
+
+@dataclass(frozen=True)
+class Done:
+    """A simulated completion: who did what, and when it gets recorded."""
+
+    at: datetime
+    email: str
+    milestone: str
+    on: date
+
+
+def _prepare(folder: Path) -> str:
+    """Empty the demo folder and point settings at it (SQLite file, outbox folder)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    url = f"sqlite:///{(folder / 'journey.db').resolve()}"
+    os.environ["JOURNEY_DATABASE_URL"] = url
+    os.environ["JOURNEY_OUTBOX_DIR"] = str((folder / "outbox").resolve())
+    os.environ.pop("JOURNEY_SMTP_HOST", None)
+    from journey.settings import get_settings
+
+    get_settings.cache_clear()
+    return url
+
+
+def _import(folder: Path, url: str, seed: int) -> None:
+    from journey.cohort_file import read_cohort
+    from journey.db import session_scope, upgrade
+    from journey.demo_data import cohort_yaml, roster_csv
+    from journey.services.cohorts import import_cohort
+
+    (folder / "cohort.yaml").write_text(cohort_yaml(), encoding="utf-8")
+    (folder / "roster.csv").write_text(roster_csv(seed), encoding="utf-8")
+    upgrade(url)
+    spec = read_cohort(folder / "cohort.yaml", folder / "roster.csv")
+    with session_scope(url) as session:
+        import_cohort(session=session, spec=spec, now=LAUNCH_AT)
+    console.print(f"Imported {len(spec.trainees)} trainees from {len(spec.institutions)} "
+                  f"institutions ({folder / 'cohort.yaml'}, {folder / 'roster.csv'}).")
+
+
+def _progress_for(occ: Occurrence, tz: str, rng: random.Random) -> list[date]:
+    """Plausible completion dates for one milestone (empty if never done)."""
+    group = occ.milestone.group
+    if occ.slots:
+        chance = {"training": 0.96, "learning-set": 0.85, "presentation": 0.9}.get(group, 0.9)
+        return [local_date(s.starts_at, tz) for s in occ.slots if rng.random() < chance]
+    if occ.opens_on is not None:  # mentoring window
+        if rng.random() > 0.82:
+            return []
+        span = (occ.on - occ.opens_on).days + 20
+        return [occ.opens_on + timedelta(days=rng.randrange(span))]
+    if rng.random() > 0.88:
+        return []
+    return [occ.on + timedelta(days=rng.randint(-12, 24))]
+
+
+def _simulate(url: str, seed: int) -> tuple[list[Done], list[datetime]]:
+    """Everyone's completions, and the days (last due moment of each) the clock visits."""
+    from journey.db import session_scope
+    from journey.services.loading import load_cohort, load_trainees
+
+    rng = random.Random(seed)
+    done: list[Done] = []
+    moments: dict[date, datetime] = {}
+    with session_scope(url) as session:
+        loaded = load_cohort(session, COHORT)
+        plan = loaded.plan.__class__(**{**loaded.plan.__dict__, "launched_at": LAUNCH_AT})
+        tz = loaded.cohort.timezone
+        for t in load_trainees(session, [COHORT])[COHORT]:
+            email = t.enrolment.person.email or ""
+            for occ in occurrences(loaded.programme, plan, t.record):
+                if occ.milestone.id == "graduation":
+                    continue  # decided at the time, from eligibility
+                for day in _progress_for(occ, tz, rng):
+                    at = local_moment(day, time(20, 0), tz)
+                    done.append(Done(at, email, occ.milestone.id, day))
+            for n in planned_notices(loaded.programme, plan, t.record):
+                day = local_date(n.due_at, tz)
+                moments[day] = max(moments.get(day, n.due_at), n.due_at)
+    done.sort(key=lambda d: (d.at, d.milestone, d.email))
+    return done, sorted(m for m in moments.values() if LAUNCH_AT < m <= END_AT)
+
+
+def _record_until(url: str, pending: list[Done], until: datetime) -> int:
+    """Record every simulated completion up to ``until``, a session's list at a time."""
+    from journey.db import session_scope
+    from journey.services.record import record
+
+    groups: dict[tuple[str, date], list[str]] = defaultdict(list)
+    while pending and pending[0].at <= until:
+        item = pending.pop(0)
+        groups[(item.milestone, item.on)].append(item.email)
+    with session_scope(url) as session:
+        for (milestone, on), emails in groups.items():
+            record(session=session, cohort_id=COHORT, emails=emails, milestone=milestone,
+                   on=on, now=until)
+    return sum(len(v) for v in groups.values())
+
+
+def _graduate(url: str, seed: int) -> None:
+    """On graduation day, most eligible trainees come."""
+    from journey.db import session_scope
+    from journey.engine import evaluate
+    from journey.services.loading import load_cohort, load_trainees
+    from journey.services.record import record
+
+    rng = random.Random(seed + 1)
+    with session_scope(url) as session:
+        loaded = load_cohort(session, COHORT)
+        if loaded.plan.graduation is None:
+            return
+        at = loaded.plan.graduation.ends_at
+        came = [t.enrolment.person.email or "" for t in load_trainees(session, [COHORT])[COHORT]
+                if evaluate(loaded.programme, loaded.plan, t.record, at).eligible
+                and rng.random() < 0.9]
+        if came:
+            record(session=session, cohort_id=COHORT, emails=came, milestone="graduation",
+                   on=None, now=at)
+
+
+def run_demo(folder: Path, seed: int) -> None:
+    """Build, launch and walk the sample cohort; print progress and where the mail went."""
+    from journey.prefect_env import apply
+
+    where = apply()
+    url = _prepare(folder)
+    _import(folder, url, seed)
+    pending, days = _simulate(url, seed)
+    console.print(f"Walking the clock over {len(days)} days with something due, "
+                  f"{LAUNCH_AT:%d %b %Y} to {END_AT:%d %b %Y}; flows run on {where}.")
+    with working("Starting Prefect (the first flow run takes ~20 s)…"):
+        from journey.flows.launch_cohort import launch_cohort
+        from journey.flows.send_reminders import send_reminders
+
+        launch_cohort(COHORT, now=LAUNCH_AT)
+    graduation = datetime(2027, 6, 17, 20, 0, tzinfo=UTC)
+    for i, day in enumerate(days, 1):
+        if graduation is not None and day > graduation:
+            _graduate(url, seed)
+            graduation = None
+        recorded = _record_until(url, pending, day)
+        summary = send_reminders(now=day)
+        sent = summary["delivery"]["sent"]
+        console.print(f"  {day:%a %d %b %Y %H:%M} UTC  sweep {i:>2}/{len(days)}: "
+                      f"{recorded:>2} completions recorded, {sent:>2} notices sent")
+    if graduation is not None:
+        _graduate(url, seed)
+    _record_until(url, pending, END_AT)
+    _report(url, folder)
+
+
+def _report(url: str, folder: Path) -> None:
+    from journey.db import session_scope
+    from journey.models import Notice
+    from journey.services.status import cohort_status
+
+    with session_scope(url) as session:
+        report = cohort_status(session=session, cohort_id=COHORT, now=END_AT)
+        counts = Counter(dict(session.execute(
+            select(Notice.status, func.count()).group_by(Notice.status)).all()))
+        kinds = session.execute(select(Notice.template, func.count())
+                                .where(Notice.status == "sent").group_by(Notice.template)
+                                .order_by(func.count().desc())).all()
+    console.print(status_table(report))
+    console.print(legend(report), style="dim")
+    outbox = (folder / "outbox").resolve()
+    files = len(list(outbox.glob("*.eml"))) if outbox.exists() else 0
+    console.print(f"\n{counts.get('sent', 0)} notices sent, {counts.get('cancelled', 0)} "
+                  f"cancelled at send time (done by then), {counts.get('skipped', 0)} skipped.")
+    console.print("By kind: " + ", ".join(f"{k} {n}" for k, n in kinds))
+    console.print(f"The emails are in {outbox} ({files} .eml files; open one with any mail "
+                  f"client). The database is {folder.resolve() / 'journey.db'}.")

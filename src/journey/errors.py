@@ -1,0 +1,79 @@
+"""Domain errors. The CLI prints each as one line ``Error: …`` and exits with code 1."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class JourneyError(Exception):
+    """Base of every error a user can cause and fix."""
+
+
+class InputProblem:
+    """One problem in an input file: where it is and what is wrong."""
+
+    __slots__ = ("field", "file", "message", "row")
+
+    def __init__(self, file: str, row: int | None, field: str, message: str) -> None:
+        self.file, self.row, self.field, self.message = file, row, field, message
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.row}" if self.row is not None else self.file
+        return f"{where}: {self.field}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"InputProblem({str(self)!r})"
+
+
+class InvalidInput(JourneyError):
+    """An input file (cohort, roster, programme, attendance) has problems; nothing was written."""
+
+    def __init__(self, problems: Sequence[InputProblem]) -> None:
+        self.problems = list(problems)
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} found; nothing was written"
+        super().__init__("\n".join([head, *map(str, self.problems)]))
+
+
+class UnknownCohort(JourneyError):
+    """No cohort has the id given."""
+
+    def __init__(self, cohort_id: str) -> None:
+        super().__init__(f"unknown cohort {cohort_id!r} (see: journey status --help)")
+
+
+class UnknownTrainee(JourneyError):
+    """The email is not enrolled in the cohort."""
+
+    def __init__(self, cohort_id: str, email: str) -> None:
+        super().__init__(f"{email!r} is not a trainee of cohort {cohort_id!r}")
+
+
+class UnknownMilestone(JourneyError):
+    """The milestone id is not in the cohort's programme."""
+
+    def __init__(self, milestone: str, known: Sequence[str]) -> None:
+        super().__init__(f"unknown milestone {milestone!r}; the programme has: {', '.join(known)}")
+
+
+class NotApplicable(JourneyError):
+    """The milestone does not apply to this trainee (e.g. follow-up they did not opt into)."""
+
+
+class BadDate(JourneyError):
+    """A date or time given on the command line could not be read."""
+
+
+class DatabaseNotReady(JourneyError):
+    """The database has no schema yet, or an older one."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(f"the database at {url} is not initialised; run: journey db upgrade")
+
+
+class ProgrammeError(JourneyError):
+    """A programme file is malformed."""
+
+
+class CohortNotLaunched(JourneyError):
+    """The operation needs a launched cohort."""

@@ -1,0 +1,236 @@
+"""Deliver built messages: over one SMTP connection per batch, or into an outbox folder.
+
+Outcomes per message: ``sent``; ``failed`` (the server refused it for good, a 5xx reply);
+``retry`` (a 4xx reply or a dropped line outlasted every back-off delay; leave it pending).
+``on_result`` is called as soon as each outcome is known, so the caller can record a send
+before the next one starts and a crash repeats at most the message in flight.
+Passwords appear in no message, log line or exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.policy
+import os
+import re
+import tempfile
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Literal
+
+import aiosmtplib
+
+from journey.settings import Settings
+
+__all__ = ["Outgoing", "SendResult", "SmtpUnavailable", "send_batch", "write_eml_batch"]
+
+Sleep = Callable[[float], Awaitable[None]]
+OnResult = Callable[["SendResult"], None]
+
+# The line dropped or timed out: try again on a fresh connection.
+_LINE_ERRORS = (
+    aiosmtplib.SMTPServerDisconnected,
+    aiosmtplib.SMTPConnectError,
+    aiosmtplib.SMTPTimeoutError,
+    OSError,
+)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to deliver, and the outbox row it belongs to."""
+
+    notice_id: int
+    message: EmailMessage
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What became of one message; ``detail`` holds the server's reply when not sent."""
+
+    notice_id: int
+    outcome: Literal["sent", "failed", "retry"]
+    detail: str | None
+    attempts: int
+
+
+class SmtpUnavailable(Exception):
+    """The SMTP server could not be reached or refused the login; nothing was sent."""
+
+
+def _reply(code: int, message: str) -> str:
+    return " ".join(f"{code} {message}".split())
+
+
+def _classify(exc: Exception) -> tuple[bool, str]:
+    """``(permanent, detail)`` for an error raised while sending one message."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [refused.code for refused in exc.recipients]
+        detail = "; ".join(_reply(r.code, r.message) for r in exc.recipients)
+        return all(code >= 500 for code in codes), detail
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return False, _reply(exc.code, exc.message)  # on reconnecting: not this message's fault
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return exc.code >= 500, _reply(exc.code, exc.message)
+    if isinstance(exc, _LINE_ERRORS):
+        return False, f"connection lost: {exc}" if str(exc) else "connection lost"
+    return True, str(exc)  # SMTPNotSupported, ValueError (an address that cannot be sent)
+
+
+def _client(settings: Settings) -> aiosmtplib.SMTP:
+    password = settings.smtp_password
+    return aiosmtplib.SMTP(
+        hostname=settings.smtp_host,
+        port=settings.effective_smtp_port,
+        username=settings.smtp_username,
+        password=password.get_secret_value() if password is not None else None,
+        use_tls=settings.smtp_ssl,
+        start_tls=settings.smtp_starttls and not settings.smtp_ssl,
+        timeout=settings.smtp_timeout,
+    )
+
+
+async def _connect(client: aiosmtplib.SMTP, settings: Settings, sleep: Sleep) -> None:
+    """Open the batch's connection, with the back-off delays; else raise SmtpUnavailable."""
+    where = f"{settings.smtp_host}:{settings.effective_smtp_port}"
+    delays = settings.smtp_retry_delays
+    last = ""
+    for attempt in range(len(delays) + 1):
+        if attempt:
+            await sleep(delays[attempt - 1])
+        try:
+            await client.connect()
+            return
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            user = settings.smtp_username
+            problem = f"the SMTP server at {where} refused the login for {user!r}"
+            raise SmtpUnavailable(f"{problem}: {_reply(exc.code, exc.message)}") from None
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            permanent, detail = _classify(exc)
+            if permanent:
+                raise SmtpUnavailable(f"the SMTP server at {where} said: {detail}") from None
+            last = detail
+    tries = len(delays) + 1
+    raise SmtpUnavailable(f"could not reach the SMTP server at {where} ({tries} tries): {last}")
+
+
+async def _deliver(
+    client: aiosmtplib.SMTP, item: Outgoing, envelope_from: str, settings: Settings, sleep: Sleep
+) -> SendResult:
+    """Send one message, retrying 4xx replies and dropped lines after each back-off delay."""
+    delays = settings.smtp_retry_delays
+    detail = ""
+    for attempt in range(len(delays) + 1):
+        if attempt:
+            await sleep(delays[attempt - 1])
+        try:
+            if not client.is_connected:
+                await client.connect()
+            refused, _ = await client.send_message(item.message, sender=envelope_from)
+        except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
+            permanent, detail = _classify(exc)
+            if isinstance(exc, _LINE_ERRORS):
+                client.close()
+            if permanent:
+                return SendResult(item.notice_id, "failed", detail, attempt + 1)
+            continue
+        partly = "; ".join(f"{rcpt}: {_reply(*reply)}" for rcpt, reply in refused.items())
+        return SendResult(item.notice_id, "sent", partly or None, attempt + 1)
+    return SendResult(item.notice_id, "retry", detail, len(delays) + 1)
+
+
+async def send_batch(
+    messages: Sequence[Outgoing],
+    settings: Settings,
+    *,
+    on_result: OnResult | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> list[SendResult]:
+    """Send a batch over one SMTP connection and return an outcome per message, in order.
+
+    The envelope sender is the address in ``settings.sender``; recipients come from each
+    message's To/Cc/Bcc. If the server cannot be reached at the start, raises
+    :class:`SmtpUnavailable` (the caller leaves everything pending). If it goes away for
+    good mid-batch, the message in flight comes back as ``retry`` after its back-off
+    delays, and the rest as ``retry`` with no attempt.
+    """
+    if not settings.smtp_host:
+        raise ValueError("no SMTP host is set; write the batch to the outbox folder instead")
+    envelope_from = parseaddr(settings.sender)[1]
+    client = _client(settings)
+    await _connect(client, settings, sleep)
+    results: list[SendResult] = []
+    gone: str | None = None  # why the server can no longer be reached, once it cannot
+    try:
+        for item in messages:
+            if gone is None and not client.is_connected:
+                gone = await _reconnect(client)
+            if gone is not None:
+                result = SendResult(item.notice_id, "retry", f"not tried: {gone}", 0)
+            else:
+                result = await _deliver(client, item, envelope_from, settings, sleep)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+    finally:
+        await _quit(client)
+    return results
+
+
+async def _reconnect(client: aiosmtplib.SMTP) -> str | None:
+    """Connect again once, without waiting; the reason it failed, or None."""
+    try:
+        await client.connect()
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        return _classify(exc)[1]
+    return None
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    if not client.is_connected:
+        return
+    try:
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
+
+
+def eml_filename(message: EmailMessage, notice_id: int) -> str:
+    """The outbox file name for a message: its Message-ID made safe, else the notice id."""
+    message_id = str(message.get("Message-ID", "")).strip().strip("<>")
+    stem = _UNSAFE.sub("_", message_id).lstrip(".") or f"notice-{notice_id}"
+    return f"{stem[:200]}.eml"
+
+
+def write_eml_batch(
+    messages: Sequence[Outgoing], outbox_dir: Path, *, on_result: OnResult | None = None
+) -> list[SendResult]:
+    """Write each message to ``outbox_dir`` as an .eml file (used when no SMTP host is set).
+
+    Each file is written whole or not at all (a temporary file, then a rename), named
+    after the Message-ID, so writing the same message again replaces the same file.
+    """
+    outbox_dir.mkdir(parents=True, exist_ok=True)
+    results: list[SendResult] = []
+    for item in messages:
+        data = item.message.as_bytes(policy=email.policy.SMTP)
+        target = outbox_dir / eml_filename(item.message, item.notice_id)
+        handle, temp_name = tempfile.mkstemp(dir=outbox_dir, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as temp:
+                temp.write(data)
+            os.replace(temp_name, target)
+        except BaseException:
+            Path(temp_name).unlink(missing_ok=True)
+            raise
+        result = SendResult(item.notice_id, "sent", None, 1)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results

@@ -1,0 +1,234 @@
+"""The programme as data: milestones, their timing and their notice rules.
+
+A programme is YAML (see ``programmes/default.yaml``). It is parsed once into frozen
+pydantic models; the engine reads nothing else. A cohort stores its programme's text at
+import, so every machine that runs its flows sees the same rules.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from functools import lru_cache
+from importlib import resources
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from journey.errors import ProgrammeError
+
+Recipient = Literal["trainee", "organiser", "mentor", "facilitator"]
+SessionSource = Literal["training", "learning-set", "graduation"]
+
+_AT = re.compile(r"^(?:(?P<open>open)|(?P<onday>on-day)|(?P<sign>[+-])(?P<days>\d{1,3})d)@(?P<hh>\d\d):(?P<mm>\d\d)$")
+_SPAN = re.compile(r"^(?P<n>\d{1,3})(?P<unit>[dw])$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def parse_span(text: str) -> timedelta:
+    """``6w`` or ``10d`` as a timedelta."""
+    m = _SPAN.match(text)
+    if not m:
+        raise ValueError(f"expected a span like 6w or 10d, got {text!r}")
+    n = int(m["n"])
+    return timedelta(weeks=n) if m["unit"] == "w" else timedelta(days=n)
+
+
+class NoticeRule(_Frozen):
+    """When to send which notice to whom, relative to a milestone's date."""
+
+    at: str = Field(description="e.g. -7d@09:00, on-day@08:00, +14d@09:00, open@09:00")
+    to: Recipient
+    template: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+    ics: bool = False
+    useful_for: str | None = Field(
+        default=None, description="How long a late notice stays worth sending, e.g. 3d."
+    )
+
+    @field_validator("at")
+    @classmethod
+    def _check_at(cls, value: str) -> str:
+        if not _AT.match(value):
+            raise ValueError(f"bad rule time {value!r}; use -7d@09:00, on-day@08:00, +14d@09:00 or open@09:00")
+        m = _AT.match(value)
+        assert m is not None
+        if int(m["hh"]) > 23 or int(m["mm"]) > 59:
+            raise ValueError(f"bad clock time in {value!r}")
+        return value
+
+    @property
+    def id(self) -> str:
+        """Stable id within its milestone: time and recipient, e.g. ``-7d@09:00>trainee``."""
+        return f"{self.at}>{self.to}"
+
+    @property
+    def day_offset(self) -> int:
+        """Days from the milestone's date (0 for on-day and for open, which anchors elsewhere)."""
+        m = _AT.match(self.at)
+        assert m is not None
+        if m["sign"]:
+            return int(m["days"]) * (1 if m["sign"] == "+" else -1)
+        return 0
+
+    @property
+    def from_window_open(self) -> bool:
+        return self.at.startswith("open@")
+
+    @property
+    def clock(self) -> time:
+        m = _AT.match(self.at)
+        assert m is not None
+        return time(int(m["hh"]), int(m["mm"]))
+
+    @property
+    def late_allowance(self) -> timedelta | None:
+        return parse_span(self.useful_for) if self.useful_for else None
+
+
+class Window(_Frozen):
+    opens: str
+    closes: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if parse_span(self.opens) >= parse_span(self.closes):
+            raise ValueError("a window must open before it closes")
+        return self
+
+
+class Milestone(_Frozen):
+    """One step of the journey."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+    title: str
+    group: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+    applies_to: Literal["all", "follow_up"] = "all"
+    sessions: SessionSource | None = None
+    session: int | None = Field(default=None, ge=1, description="Which session of the set.")
+    after_training: str | None = None
+    window: Window | None = None
+    notices: tuple[NoticeRule, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_timing(self) -> Milestone:
+        kinds = [self.sessions is not None, self.after_training is not None, self.window is not None]
+        if sum(kinds) != 1:
+            raise ValueError("give exactly one of sessions, after_training or window")
+        if self.after_training is not None:
+            parse_span(self.after_training)
+        if self.session is not None and self.sessions != "learning-set":
+            raise ValueError("session: N goes with sessions: learning-set")
+        if self.sessions == "learning-set" and self.session is None:
+            raise ValueError("sessions: learning-set needs session: N")
+        ids = [rule.id for rule in self.notices]
+        if len(ids) != len(set(ids)):
+            raise ValueError("two notice rules with the same time and recipient")
+        for rule in self.notices:
+            if rule.from_window_open and self.window is None:
+                raise ValueError(f"{rule.at}: open@ needs a window")
+        return self
+
+    @property
+    def is_session(self) -> bool:
+        return self.sessions is not None
+
+
+class LaunchNotice(_Frozen):
+    template: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+    to: Recipient
+    ics: bool = False
+
+
+class Requirement(_Frozen):
+    milestone: str | None = None
+    group: str | None = None
+    at_least: int | None = Field(default=None, ge=1)
+    all_sessions: bool = False
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Requirement:
+        if (self.milestone is None) == (self.group is None):
+            raise ValueError("a requirement names a milestone or a group")
+        if self.group is not None and self.at_least is None:
+            raise ValueError("a group requirement needs at_least")
+        return self
+
+
+class GraduationRule(_Frozen):
+    milestone: str
+    requires: tuple[Requirement, ...]
+
+
+class Programme(_Frozen):
+    """A whole programme, validated: ids unique, requirements refer to real milestones."""
+
+    id: str
+    title: str
+    launch: tuple[LaunchNotice, ...] = ()
+    milestones: tuple[Milestone, ...]
+    graduation: GraduationRule | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Programme:
+        ids = [m.id for m in self.milestones]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"milestone ids used twice: {', '.join(dupes)}")
+        groups = {m.group for m in self.milestones}
+        if self.graduation is not None:
+            if self.graduation.milestone not in ids:
+                raise ValueError(f"graduation.milestone {self.graduation.milestone!r} is not a milestone")
+            for req in self.graduation.requires:
+                if req.milestone is not None and req.milestone not in ids:
+                    raise ValueError(f"graduation requires unknown milestone {req.milestone!r}")
+                if req.group is not None and req.group not in groups:
+                    raise ValueError(f"graduation requires unknown group {req.group!r}")
+        return self
+
+    def milestone(self, milestone_id: str) -> Milestone:
+        for m in self.milestones:
+            if m.id == milestone_id:
+                return m
+        raise KeyError(milestone_id)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(m.id for m in self.milestones)
+
+    @property
+    def learning_set_sessions(self) -> int:
+        """How many sessions a learning set must have for this programme."""
+        return max((m.session or 0 for m in self.milestones if m.sessions == "learning-set"), default=0)
+
+
+def default_programme_text() -> str:
+    """The YAML text of the programme shipped with the package."""
+    return resources.files("journey").joinpath("programmes/default.yaml").read_text("utf-8")
+
+
+@lru_cache(maxsize=32)
+def parse_programme(text: str, source: str = "programme") -> Programme:
+    """Parse and validate programme YAML; errors name the source and the field."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ProgrammeError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ProgrammeError(f"{source}: expected a mapping at the top")
+    try:
+        return Programme.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "programme"
+        raise ProgrammeError(f"{source}: {where}: {first['msg']}") from None
+
+
+def load_programme(text_or_default: str) -> Programme:
+    """The programme a cohort stores: ``default`` or a programme's YAML text."""
+    if text_or_default == "default":
+        return parse_programme(default_programme_text(), "default programme")
+    return parse_programme(text_or_default, "cohort programme")

@@ -1,0 +1,1 @@
+"""Services: what flows, tasks and the CLI all call. Plain Python and SQLAlchemy, no Prefect."""

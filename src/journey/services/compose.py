@@ -1,0 +1,195 @@
+"""From outbox rows to messages: the send-time gate, then the render context.
+
+Just before sending, each notice is checked again (invariant 3): the milestone is not
+done, the trainee has not withdrawn or opted out, the session has not moved. A stale
+notice is cancelled, a late one skipped; only the rest are rendered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journey.engine import evaluate, is_done, occurrence
+from journey.mail.render import EventInfo, NoticeContext
+from journey.models import CohortEvent, Enrolment, EventKind, LearningSet, Mentor, Notice, Person
+from journey.services.loading import LoadedCohort, LoadedTrainee, load_cohorts, load_trainees
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A notice ready to render (``context``), or the reason it must not go."""
+
+    notice: Notice
+    context: NoticeContext | None = None
+    cancel: str | None = None
+    skip: str | None = None
+
+
+@dataclass
+class _World:
+    """Everything a batch needs, loaded in a fixed number of queries."""
+
+    cohorts: dict[str, LoadedCohort]
+    trainees: dict[int, LoadedTrainee]
+    people: dict[int, Person]
+    mentors: dict[int, Mentor]
+    sets: dict[int, LearningSet]
+
+    def person(self, person_id: int | None) -> Person | None:
+        return self.people.get(person_id) if person_id is not None else None
+
+
+def _load_world(session: Session, notices: Sequence[Notice]) -> _World:
+    cohort_ids = sorted({n.cohort_id for n in notices})
+    cohorts = {c.cohort.id: c for c in load_cohorts(session, cohort_ids)}
+    trainees = {t.enrolment.id: t for ts in load_trainees(session, cohort_ids).values() for t in ts}
+    mentors = {m.id: m for m in session.scalars(select(Mentor).where(Mentor.cohort_id.in_(cohort_ids)))}
+    sets = {s.id: s for s in session.scalars(
+        select(LearningSet).where(LearningSet.cohort_id.in_(cohort_ids)))}
+    wanted = {n.person_id for n in notices} | {c.cohort.organiser_id for c in cohorts.values()}
+    wanted |= {m.person_id for m in mentors.values()}
+    wanted |= {s.facilitator_id for s in sets.values() if s.facilitator_id is not None}
+    wanted |= {t.enrolment.person_id for t in trainees.values()}
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(wanted)))}
+    return _World(cohorts, trainees, people, mentors, sets)
+
+
+def judge(session: Session, notices: Sequence[Notice], now: datetime) -> list[Verdict]:
+    """The send-time gate and render context for each claimed notice."""
+    world = _load_world(session, notices)
+    return [_judge_one(world, n, now) for n in notices]
+
+
+def _judge_one(world: _World, notice: Notice, now: datetime) -> Verdict:
+    recipient = world.person(notice.person_id)
+    if recipient is None or recipient.email is None or recipient.erased_at is not None:
+        return Verdict(notice, cancel="recipient erased")
+    if recipient.opted_out_at is not None:
+        return Verdict(notice, cancel="recipient opted out")
+    loaded = world.cohorts[notice.cohort_id]
+    trainee = world.trainees.get(notice.enrolment_id) if notice.enrolment_id else None
+    if trainee is not None and not trainee.record.active:
+        return Verdict(notice, cancel="trainee withdrew or opted out")
+    if notice.milestone is not None and trainee is not None:
+        reason = _stale(loaded, trainee, notice)
+        if reason:
+            return Verdict(notice, cancel=reason)
+    if notice.useful_until <= now:
+        return Verdict(notice, skip="no longer useful: sent too late")
+    return Verdict(notice, context=_context(world, loaded, trainee, notice, recipient, now))
+
+
+def _stale(loaded: LoadedCohort, trainee: LoadedTrainee, notice: Notice) -> str | None:
+    assert notice.milestone is not None
+    try:
+        milestone = loaded.programme.milestone(notice.milestone)
+    except KeyError:
+        return "milestone no longer in the programme"
+    occ = occurrence(milestone, loaded.plan, trainee.record)
+    if occ is None:
+        return "milestone no longer applies"
+    if occ.on.isoformat() != notice.occurrence:
+        return "session moved"
+    if is_done(occ, trainee.record):
+        return "milestone done"
+    return None
+
+
+def _event_info(loaded: LoadedCohort, event: CohortEvent, title: str) -> EventInfo:
+    return EventInfo(
+        uid=event.uid, sequence=event.sequence, title=title, venue=event.venue,
+        starts_at=event.starts_at, ends_at=event.ends_at, timezone=loaded.cohort.timezone,
+        cancelled=event.cancelled,
+    )
+
+
+def _events_for(loaded: LoadedCohort, trainee: LoadedTrainee | None, notice: Notice,
+                lset: LearningSet | None) -> tuple[EventInfo, ...]:
+    """The sessions a notice is about: its milestone's, or for launch notices the training
+    days (trainees) or the set's sessions (facilitators)."""
+    live = [e for e in loaded.events if not e.cancelled]
+    title = loaded.cohort.title
+    if notice.milestone is None:
+        if notice.recipient_role == "facilitator" and lset is not None:
+            chosen = [e for e in live if e.learning_set_id == lset.id]
+            return tuple(_event_info(loaded, e, f"{lset.name}, session {e.number}")
+                         for e in chosen)
+        if notice.recipient_role != "trainee":
+            return ()
+        chosen = [e for e in live if e.kind is EventKind.TRAINING]
+        return tuple(_event_info(loaded, e, f"{title}: day {e.number}") for e in chosen)
+    milestone = loaded.programme.milestone(notice.milestone)
+    occ = occurrence(milestone, loaded.plan, trainee.record) if trainee else None
+    ids = {s.event_id for s in occ.slots} if occ else set()
+    label = milestone.title
+    if lset is not None and milestone.sessions == "learning-set":
+        label = f"{milestone.title} ({lset.name})"
+    return tuple(_event_info(loaded, e, label) for e in live if e.id in ids)
+
+
+def _learning_set(world: _World, enrolment: Enrolment | None, notice: Notice,
+                  recipient: Person) -> LearningSet | None:
+    """The trainee's set, or the set a facilitator leads."""
+    if enrolment is not None and enrolment.learning_set_id is not None:
+        return world.sets.get(enrolment.learning_set_id)
+    if notice.recipient_role == "facilitator":
+        led = [s for s in world.sets.values()
+               if s.cohort_id == notice.cohort_id and s.facilitator_id == recipient.id]
+        return min(led, key=lambda s: s.id) if led else None
+    return None
+
+
+def _context(world: _World, loaded: LoadedCohort, trainee: LoadedTrainee | None,
+             notice: Notice, recipient: Person, now: datetime) -> NoticeContext:
+    cohort = loaded.cohort
+    organiser = world.people[cohort.organiser_id]
+    enrolment = trainee.enrolment if trainee else None
+    mentor = world.mentors.get(enrolment.mentor_id) if enrolment and enrolment.mentor_id else None
+    mentor_person = world.person(mentor.person_id) if mentor else None
+    lset = _learning_set(world, enrolment, notice, recipient)
+    milestone = loaded.programme.milestone(notice.milestone) if notice.milestone else None
+    occ = occurrence(milestone, loaded.plan, trainee.record) if milestone and trainee else None
+    eligible, missing = None, ()
+    if milestone is not None and milestone.id == getattr(loaded.programme.graduation, "milestone", None) \
+            and trainee is not None:
+        view = evaluate(loaded.programme, loaded.plan, trainee.record, now)
+        eligible, missing = view.eligible, view.missing
+    return NoticeContext(
+        template=notice.template, key=notice.key,
+        to_name=recipient.name, to_email=recipient.email or "",
+        cohort_id=cohort.id, cohort_title=cohort.title, timezone=cohort.timezone,
+        organiser_name=organiser.name, organiser_email=organiser.email or "",
+        trainee_name=enrolment.person.name if enrolment else None,
+        milestone_title=milestone.title if milestone else None,
+        due_on=occ.on if occ else None, window_opens=occ.opens_on if occ else None,
+        mentor_name=mentor_person.name if mentor_person else None,
+        mentor_email=mentor_person.email if mentor_person else None,
+        learning_set=lset.name if lset else None,
+        events=_events_for(loaded, trainee, notice, lset),
+        attach_ics=notice.attach_ics,
+        people=_people_for(world, notice, recipient),
+        eligible=eligible, missing=tuple(missing),
+    )
+
+
+def _people_for(world: _World, notice: Notice, recipient: Person) -> tuple[str, ...]:
+    """A mentor's trainees, or a facilitator's set members (for assignment notices)."""
+    if notice.milestone is not None or notice.recipient_role not in ("mentor", "facilitator"):
+        return ()
+    names = []
+    for t in world.trainees.values():
+        e = t.enrolment
+        if e.cohort_id != notice.cohort_id or not t.record.active:
+            continue
+        if notice.recipient_role == "mentor":
+            leader = world.mentors[e.mentor_id].person_id if e.mentor_id else None
+        else:
+            leader = world.sets[e.learning_set_id].facilitator_id if e.learning_set_id else None
+        if leader == recipient.id:
+            names.append(e.person.name)
+    return tuple(sorted(names))

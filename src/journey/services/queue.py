@@ -1,0 +1,123 @@
+"""Queueing notices into the outbox: set-based, keyed, safe to run any number of times."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from journey.engine import PlannedNotice, due_notices
+from journey.models import Notice, NoticeStatus, RuleAdoption
+from journey.services.loading import LoadedCohort, LoadedTrainee
+
+INSERT_CHUNK = 500
+
+
+@dataclass
+class QueueResult:
+    """What one pass queued: new pending notices, and late ones marked skipped."""
+
+    queued: int = 0
+    skipped: int = 0
+    known: int = 0
+    skipped_keys: list[str] = field(default_factory=list)
+
+    def add(self, other: QueueResult) -> None:
+        self.queued += other.queued
+        self.skipped += other.skipped
+        self.known += other.known
+        self.skipped_keys += other.skipped_keys
+
+
+def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert notice rows, ignoring keys already present; returns how many were new."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    count = 0
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start : start + INSERT_CHUNK]
+        stmt = module.insert(Notice).values(chunk).on_conflict_do_nothing(index_elements=["key"])
+        count += session.execute(stmt).rowcount or 0  # type: ignore[attr-defined]
+    return count
+
+
+def adopt_rules(session: Session, loaded: LoadedCohort, now: datetime) -> None:
+    """Record when the cohort first saw each rule, so a rule added late never reaches back."""
+    if loaded.cohort.launched_at is None:
+        return
+    known = set(loaded.plan.rule_adopted)
+    for m in loaded.programme.milestones:
+        for rule in m.notices:
+            key = f"{m.id}/{rule.id}"
+            if key not in known:
+                session.add(RuleAdoption(cohort_id=loaded.cohort.id, rule_key=key,
+                                         first_seen_at=now))
+    session.flush()
+
+
+def recipient_id(loaded: LoadedCohort, trainee: LoadedTrainee, to: str,
+                 mentors: dict[int, int]) -> int | None:
+    """The person a rule's ``to`` names for this trainee (None if there is nobody)."""
+    if to == "trainee":
+        return trainee.enrolment.person_id
+    if to == "organiser":
+        return loaded.cohort.organiser_id
+    if to == "mentor" and trainee.enrolment.mentor_id is not None:
+        return mentors.get(trainee.enrolment.mentor_id)
+    return None
+
+
+def notice_row(
+    loaded: LoadedCohort, enrolment_id: int | None, person_id: int, n: PlannedNotice,
+    now: datetime,
+) -> dict[str, Any]:
+    """The outbox row for a planned notice; late past usefulness means skipped."""
+    late = n.useful_until <= now
+    return {
+        "key": n.key, "cohort_id": loaded.cohort.id, "enrolment_id": enrolment_id,
+        "person_id": person_id, "recipient_role": n.to, "template": n.template,
+        "milestone": n.milestone, "rule": n.rule, "occurrence": n.occurrence,
+        "attach_ics": n.attach_ics, "due_at": n.due_at, "useful_until": n.useful_until,
+        "status": NoticeStatus.SKIPPED if late else NoticeStatus.PENDING, "attempts": 0,
+        "created_at": now,
+        "last_error": "came due while nothing was sending; no longer useful" if late else None,
+    }
+
+
+def queue_for_cohort(
+    session: Session,
+    loaded: LoadedCohort,
+    trainees: Iterable[LoadedTrainee],
+    mentors: dict[int, int],
+    now: datetime,
+    *,
+    dry_run: bool = False,
+) -> QueueResult:
+    """Queue every notice due by ``now`` for the cohort's trainees, each once."""
+    result = QueueResult()
+    existing = set(session.scalars(select(Notice.key).where(Notice.cohort_id == loaded.cohort.id)))
+    rows = []
+    for trainee in trainees:
+        for n in due_notices(loaded.programme, loaded.plan, trainee.record, now):
+            if n.key in existing:
+                result.known += 1
+                continue
+            person = recipient_id(loaded, trainee, n.to, mentors)
+            if person is not None:
+                rows.append(notice_row(loaded, trainee.enrolment.id, person, n, now))
+    for row in rows:
+        if row["status"] is NoticeStatus.SKIPPED:
+            result.skipped += 1
+            result.skipped_keys.append(row["key"])
+    result.queued = len(rows) - result.skipped
+    if not dry_run:
+        inserted = insert_new(session, rows)
+        result.known += len(rows) - inserted
+    return result

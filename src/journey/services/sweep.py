@@ -1,0 +1,157 @@
+"""The daily sweep and the launch: decide what is due, queue it once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journey.engine import notice_key
+from journey.errors import UnknownCohort
+from journey.models import Cohort, Enrolment, EnrolmentStatus, LearningSet, Mentor, NoticeStatus
+from journey.services.loading import LoadedCohort, LoadedTrainee, load_cohorts, load_trainees
+from journey.services.queue import QueueResult, adopt_rules, insert_new, queue_for_cohort
+
+LAUNCH_NOTICE_USEFUL = timedelta(days=14)
+
+
+def mentor_people(session: Session, cohort_ids: Iterable[str]) -> dict[int, int]:
+    """mentor id -> person id, for the cohorts named."""
+    rows = session.execute(
+        select(Mentor.id, Mentor.person_id).where(Mentor.cohort_id.in_(list(cohort_ids)))
+    )
+    return {mentor_id: person_id for mentor_id, person_id in rows}
+
+
+def sweep(
+    *, session: Session, now: datetime, cohort_ids: Iterable[str] | None = None,
+    enrolment_id: int | None = None, dry_run: bool = False,
+) -> QueueResult:
+    """Queue everything due by ``now`` across launched cohorts: a few queries per cohort.
+
+    ``enrolment_id`` narrows it to one trainee (the trainee-journey flow).
+    """
+    cohorts = [c for c in load_cohorts(session, cohort_ids) if c.cohort.launched_at is not None]
+    ids = [c.cohort.id for c in cohorts]
+    trainees = load_trainees(session, ids, active_only=True)
+    if enrolment_id is not None:
+        trainees = {cid: [t for t in ts if t.enrolment.id == enrolment_id]
+                    for cid, ts in trainees.items()}
+    mentors = mentor_people(session, ids)
+    total = QueueResult()
+    for loaded in cohorts:
+        if not dry_run:
+            adopt_rules(session, loaded, now)
+        total.add(queue_for_cohort(session, loaded, trainees[loaded.cohort.id], mentors, now,
+                                   dry_run=dry_run))
+    return total
+
+
+@dataclass
+class LaunchResult:
+    cohort_id: str
+    launched_at: datetime
+    first_launch: bool
+    trainees: int
+    welcomes: int = 0
+    assignments: int = 0
+    due: QueueResult = field(default_factory=QueueResult)
+
+
+def launch(*, session: Session, cohort_id: str, now: datetime, dry_run: bool = False) -> LaunchResult:
+    """Launch a cohort: welcome each trainee, tell mentors and facilitators, queue what is due.
+
+    Safe to run again: the launch time is kept from the first run, and every notice is
+    keyed, so a second run only welcomes trainees added since.
+    """
+    cohort = session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise UnknownCohort(cohort_id)
+    first = cohort.launched_at is None
+    if first and not dry_run:
+        cohort.launched_at = now
+        session.flush()
+    [loaded] = load_cohorts(session, [cohort_id])
+    if loaded.plan.launched_at is None:  # dry run of a first launch: pretend
+        loaded = _as_launched(loaded, now)
+    if not dry_run:
+        adopt_rules(session, loaded, loaded.plan.launched_at or now)
+        [loaded] = load_cohorts(session, [cohort_id])
+    trainees = load_trainees(session, [cohort_id], active_only=True)[cohort_id]
+    result = LaunchResult(cohort_id, loaded.plan.launched_at or now, first, len(trainees))
+    rows = _launch_rows(session, loaded, trainees, now)
+    result.welcomes = sum(1 for r in rows if r["recipient_role"] == "trainee")
+    result.assignments = len(rows) - result.welcomes
+    if not dry_run:
+        insert_new(session, rows)
+    mentors = mentor_people(session, [cohort_id])
+    result.due = queue_for_cohort(session, loaded, trainees, mentors, now, dry_run=dry_run)
+    return result
+
+
+def _as_launched(loaded: LoadedCohort, now: datetime) -> LoadedCohort:
+    from dataclasses import replace
+
+    return replace(loaded, plan=replace(loaded.plan, launched_at=now))
+
+
+def _launch_rows(
+    session: Session, loaded: LoadedCohort, trainees: list[LoadedTrainee], now: datetime
+) -> list[dict[str, Any]]:
+    cohort = loaded.cohort
+    rows = []
+    for notice in loaded.programme.launch:
+        if notice.to == "trainee":
+            targets = [(str(t.enrolment.id), t.enrolment.id, t.enrolment.person_id)
+                       for t in trainees]
+        elif notice.to == "mentor":
+            targets = _mentor_targets(session, cohort.id)
+        elif notice.to == "facilitator":
+            targets = _facilitator_targets(session, cohort.id)
+        else:
+            targets = [("organiser", None, cohort.organiser_id)]
+        for ref, enrolment_id, person_id in targets:
+            rows.append(_launch_row(cohort.id, ref, enrolment_id, person_id, notice.template,
+                                    notice.to, notice.ics, now))
+    return rows
+
+
+def _launch_row(cohort_id: str, ref: str, enrolment_id: int | None, person_id: int,
+                template: str, to: str, ics: bool, now: datetime) -> dict[str, Any]:
+    return {
+        "key": notice_key(cohort_id, ref, "launch", f"{template}>{to}", "launch"),
+        "cohort_id": cohort_id, "enrolment_id": enrolment_id, "person_id": person_id,
+        "recipient_role": to, "template": template, "milestone": None, "rule": None,
+        "occurrence": None, "attach_ics": ics, "due_at": now,
+        "useful_until": now + LAUNCH_NOTICE_USEFUL, "status": NoticeStatus.PENDING,
+        "attempts": 0, "created_at": now, "last_error": None,
+    }
+
+
+def _mentor_targets(session: Session, cohort_id: str) -> list[tuple[str, int | None, int]]:
+    """Mentors with at least one active trainee."""
+    rows = session.execute(
+        select(Mentor.id, Mentor.person_id).where(
+            Mentor.cohort_id == cohort_id,
+            Mentor.id.in_(select(Enrolment.mentor_id).where(
+                Enrolment.cohort_id == cohort_id, Enrolment.status == EnrolmentStatus.ACTIVE)),
+        ).order_by(Mentor.id)
+    )
+    return [(f"m{mid}", None, pid) for mid, pid in rows]
+
+
+def _facilitator_targets(session: Session, cohort_id: str) -> list[tuple[str, int | None, int]]:
+    """Facilitators of sets with at least one active member."""
+    rows = session.execute(
+        select(LearningSet.id, LearningSet.facilitator_id).where(
+            LearningSet.cohort_id == cohort_id,
+            LearningSet.facilitator_id.is_not(None),
+            LearningSet.id.in_(select(Enrolment.learning_set_id).where(
+                Enrolment.cohort_id == cohort_id, Enrolment.status == EnrolmentStatus.ACTIVE)),
+        ).order_by(LearningSet.id)
+    )
+    return [(f"s{sid}", None, pid) for sid, pid in rows]

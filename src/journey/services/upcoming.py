@@ -1,0 +1,57 @@
+"""What will be sent, without sending: queued notices, then what comes due in N days."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journey.engine import notices_between
+from journey.models import Notice, NoticeStatus, Person
+from journey.services.loading import load_cohorts, load_trainees
+
+
+@dataclass(frozen=True)
+class UpcomingNotice:
+    due_at: datetime
+    cohort_id: str
+    to: str  # role
+    trainee: str  # the trainee it concerns (or the recipient, for launch notices)
+    template: str
+    milestone: str
+    queued: bool  # already in the outbox
+
+
+def upcoming(
+    *, session: Session, now: datetime, days: int, cohort_id: str | None = None
+) -> list[UpcomingNotice]:
+    """Queued-but-unsent notices, then those the engine plans for the next ``days`` days."""
+    out = _queued(session, cohort_id)
+    end = now + timedelta(days=days)
+    ids = [cohort_id] if cohort_id else None
+    cohorts = [c for c in load_cohorts(session, ids) if c.cohort.launched_at is not None]
+    trainees = load_trainees(session, [c.cohort.id for c in cohorts], active_only=True)
+    for loaded in cohorts:
+        for t in trainees[loaded.cohort.id]:
+            for n in notices_between(loaded.programme, loaded.plan, t.record, now, end):
+                out.append(UpcomingNotice(n.due_at, loaded.cohort.id, n.to,
+                                          t.enrolment.person.name, n.template, n.milestone, False))
+    out.sort(key=lambda u: (u.due_at, u.cohort_id, u.trainee, u.template))
+    return out
+
+
+def _queued(session: Session, cohort_id: str | None) -> list[UpcomingNotice]:
+    query = (
+        select(Notice, Person.name)
+        .join(Person, Person.id == Notice.person_id)
+        .where(Notice.status.in_([NoticeStatus.PENDING, NoticeStatus.CLAIMED]))
+    )
+    if cohort_id:
+        query = query.where(Notice.cohort_id == cohort_id)
+    return [
+        UpcomingNotice(n.due_at, n.cohort_id, n.recipient_role, name, n.template,
+                       n.milestone or "launch", True)
+        for n, name in session.execute(query)
+    ]

@@ -1,0 +1,44 @@
+"""Delivery task: one batch per task run (claim, gate, render, send, mark)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from prefect import get_run_logger, task
+
+from journey.services.delivery import DeliveryResult, deliver_batch, worker_name
+from journey.tasks.common import settings
+
+
+@task(name="deliver-batch", retries=3, retry_delay_seconds=[2, 10, 60])
+def deliver_one_batch(now: datetime, worker: str) -> dict[str, Any]:
+    """Send one batch of due notices over one SMTP connection (or to the outbox folder).
+
+    Retrying is safe: what was sent is already marked, so a retry claims only the rest.
+    """
+    config = settings()
+    result = deliver_batch(url=config.database_url, settings=config, now=now, worker=worker)
+    if result.batches:
+        get_run_logger().info(
+            "batch: %d sent, %d failed, %d to retry, %d cancelled, %d skipped (%s)",
+            result.sent, result.failed, result.retry, result.cancelled, result.skipped,
+            result.destination,
+        )
+    if result.unavailable:
+        get_run_logger().warning("mail server unavailable: %s", result.unavailable)
+    return asdict(result)
+
+
+def deliver_until_done(now: datetime, max_batches: int = 1000) -> DeliveryResult:
+    """Run batch tasks until nothing due is left (or the server is down)."""
+    worker = worker_name()
+    total = DeliveryResult(destination="")
+    for _ in range(max_batches):
+        batch = DeliveryResult(**deliver_one_batch(now, worker))
+        total.destination = batch.destination
+        total.add(batch)
+        if batch.batches == 0 or batch.unavailable:
+            break
+    return total

@@ -1,0 +1,42 @@
+"""Planning tasks: launch a cohort, queue what is due (set-based, one task per call)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from prefect import get_run_logger, task
+
+from journey.db import session_scope
+from journey.services.sweep import launch, sweep
+from journey.tasks.common import settings
+
+
+@task(name="launch-cohort-plan", task_run_name="plan {cohort_id}")
+def plan_launch(cohort_id: str, now: datetime, dry_run: bool = False) -> dict[str, Any]:
+    """Mark the cohort launched, queue welcomes, assignments and anything already due."""
+    with session_scope(settings().database_url) as session:
+        result = launch(session=session, cohort_id=cohort_id, now=now, dry_run=dry_run)
+    summary = asdict(result)
+    summary["due"] = {k: v for k, v in summary["due"].items() if k != "skipped_keys"}
+    get_run_logger().info(
+        "launch %s: %d trainees, %d welcomes, %d assignments, %d due, %d skipped",
+        cohort_id, result.trainees, result.welcomes, result.assignments,
+        result.due.queued, result.due.skipped,
+    )
+    return summary
+
+
+@task(name="queue-due-notices")
+def queue_due(
+    now: datetime, cohort_ids: list[str] | None = None, enrolment_id: int | None = None,
+    dry_run: bool = False,
+) -> dict[str, int]:
+    """Queue every notice due by ``now``: one set-based pass over the cohorts named (or all)."""
+    with session_scope(settings().database_url) as session:
+        result = sweep(session=session, now=now, cohort_ids=cohort_ids,
+                       enrolment_id=enrolment_id, dry_run=dry_run)
+    get_run_logger().info("queued %d, skipped %d late, %d already queued",
+                          result.queued, result.skipped, result.known)
+    return {"queued": result.queued, "skipped": result.skipped, "known": result.known}

@@ -1,0 +1,24 @@
+"""Recording task: completions and attendance, written through the same service as the CLI."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from prefect import get_run_logger, task
+
+from journey.db import session_scope
+from journey.services.record import record
+from journey.tasks.common import settings
+
+
+@task(name="record-completion", task_run_name="record {milestone} for {cohort_id}")
+def record_completion(
+    cohort_id: str, emails: list[str], milestone: str, on: date | None, now: datetime
+) -> dict[str, int]:
+    """Record ``milestone`` for each email; unknown input fails the run, writing nothing."""
+    with session_scope(settings().database_url) as session:
+        result = record(session=session, cohort_id=cohort_id, emails=emails,
+                        milestone=milestone, on=on, now=now)
+    get_run_logger().info("%s: %d recorded, %d already recorded",
+                          milestone, len(result.recorded), len(result.already))
+    return {"recorded": len(result.recorded), "already": len(result.already)}

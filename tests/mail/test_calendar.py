@@ -1,0 +1,85 @@
+"""Calendar invitations: stable UIDs, sequences, methods, and the same bytes every time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from icalendar import Calendar
+
+from journey.mail.calendar import build_ics
+from tests.mail.test_render import STAMP, make_event
+
+
+def ics(events: Any, **overrides: Any) -> bytes:
+    values: dict[str, Any] = {
+        "organiser_name": "Sam Rivers",
+        "organiser_email": "organiser@example.org",
+        "attendee_email": "ann@example.org",
+        "stamp": STAMP,
+    }
+    values.update(overrides)
+    return build_ics(events, **values)
+
+
+def test_one_event_per_session_with_its_uid_sequence_and_times_in_utc() -> None:
+    calendar = Calendar.from_ical(ics([make_event(sequence=3)]))
+    assert str(calendar["METHOD"]) == "REQUEST"
+    assert str(calendar["VERSION"]) == "2.0"
+    assert "Leadership Journey" in str(calendar["PRODID"])
+    [event] = calendar.walk("VEVENT")
+    assert str(event["UID"]) == "mk-2026-training-1@leadership-journey"
+    assert event["SEQUENCE"] == 3
+    assert event.decoded("DTSTAMP") == STAMP
+    assert event.decoded("DTSTART") == datetime(2026, 9, 25, 8, 30, tzinfo=UTC)
+    assert event.decoded("DTEND") == datetime(2026, 9, 25, 15, 30, tzinfo=UTC)
+    assert (str(event["SUMMARY"]), str(event["LOCATION"])) == (
+        "Two-Day Training, day 1",
+        "MK Quaker Centre",
+    )
+    assert str(event["ORGANIZER"]) == "mailto:organiser@example.org"
+    assert event["ORGANIZER"].params["CN"] == "Sam Rivers"
+    assert str(event["ATTENDEE"]) == "mailto:ann@example.org"
+    assert str(event["STATUS"]) == "CONFIRMED"
+
+
+def test_same_inputs_give_the_same_bytes() -> None:
+    events = [make_event(), make_event(uid="other@leadership-journey")]
+    assert ics(events) == ics(list(events))
+    assert ics(events) != ics(events, stamp=STAMP + timedelta(seconds=1))
+
+
+def test_times_in_other_zones_are_written_in_utc() -> None:
+    start = datetime(2026, 9, 25, 9, 30, tzinfo=timezone(timedelta(hours=1)))
+    event = make_event(starts_at=start, ends_at=start + timedelta(hours=7))
+    data = ics([event])
+    assert b"DTSTART:20260925T083000Z" in data and b"DTEND:20260925T153000Z" in data
+
+
+def test_all_cancelled_is_a_cancel_and_a_mix_stays_a_request() -> None:
+    cancelled = make_event(sequence=1, cancelled=True)
+    calendar = Calendar.from_ical(ics([cancelled]))
+    assert str(calendar["METHOD"]) == "CANCEL"
+    assert [str(e["STATUS"]) for e in calendar.walk("VEVENT")] == ["CANCELLED"]
+    mixed = Calendar.from_ical(ics([make_event(uid="kept@leadership-journey"), cancelled]))
+    assert str(mixed["METHOD"]) == "REQUEST"
+    assert [str(e["STATUS"]) for e in mixed.walk("VEVENT")] == ["CONFIRMED", "CANCELLED"]
+
+
+def test_awkward_text_stays_inside_its_property() -> None:
+    hostile = 'Hall "B"; room 2\r\nATTENDEE:mailto:evil@example.org'
+    data = ics([make_event(venue=hostile, title=hostile)], organiser_name=hostile)
+    [event] = Calendar.from_ical(data).walk("VEVENT")
+    assert str(event["LOCATION"]) == hostile.replace("\r\n", "\n")
+    assert str(event["ATTENDEE"]) == "mailto:ann@example.org"
+    assert b"\r\nATTENDEE:mailto:evil" not in data
+
+
+def test_naive_times_and_empty_lists_are_refused() -> None:
+    with pytest.raises(ValueError, match="must be timezone-aware"):
+        ics([make_event()], stamp=datetime(2026, 9, 1, 9, 0))
+    with pytest.raises(ValueError, match="must be timezone-aware"):
+        ics([make_event(starts_at=datetime(2026, 9, 25, 9, 30))])
+    with pytest.raises(ValueError, match="at least one event"):
+        ics([])

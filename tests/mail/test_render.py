@@ -1,0 +1,317 @@
+"""Rendering notices and wrapping them in email messages."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import unicodedata
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
+from email.message import EmailMessage
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from icalendar import Calendar
+from jinja2 import TemplateNotFound
+
+from journey.mail.render import (
+    EventInfo,
+    NoticeContext,
+    RenderedNotice,
+    build_message,
+    format_date,
+    format_span,
+    message_id_for,
+    render_notice,
+    sanitize_header,
+)
+
+STAMP = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+SENT_AT = datetime(2026, 9, 18, 8, 0, tzinfo=UTC)
+SENDER = "Leadership Journey <journey@example.org>"
+HOSTILE = "{{ 7*7 }} <script>alert(1)</script> & Co"
+TEMPLATES = Path(str(files("journey") / "templates"))
+
+
+def make_event(**overrides: Any) -> EventInfo:
+    """Day 1 of the training: 09:30 to 16:30 in London (BST)."""
+    values: dict[str, Any] = {
+        "uid": "mk-2026-training-1@leadership-journey",
+        "sequence": 0,
+        "title": "Two-Day Training, day 1",
+        "venue": "MK Quaker Centre",
+        "starts_at": datetime(2026, 9, 25, 8, 30, tzinfo=UTC),
+        "ends_at": datetime(2026, 9, 25, 15, 30, tzinfo=UTC),
+        "timezone": "Europe/London",
+    }
+    values.update(overrides)
+    return EventInfo(**values)
+
+
+def make_context(**overrides: Any) -> NoticeContext:
+    """A context with every field filled in, for any notice kind."""
+    day_two = make_event(
+        uid="mk-2026-training-2@leadership-journey",
+        title="Two-Day Training, day 2",
+        starts_at=datetime(2026, 9, 26, 8, 30, tzinfo=UTC),
+        ends_at=datetime(2026, 9, 26, 15, 30, tzinfo=UTC),
+    )
+    values: dict[str, Any] = {
+        "template": "welcome",
+        "key": "mk-2026/17/training/-7d@09:00>trainee/2026-09-18",
+        "to_name": "Ann Ridley",
+        "to_email": "ann@example.org",
+        "cohort_id": "mk-2026",
+        "cohort_title": "Two-Day Training 2026",
+        "timezone": "Europe/London",
+        "organiser_name": "Sam Rivers",
+        "organiser_email": "organiser@example.org",
+        "trainee_name": "Ann Ridley",
+        "milestone_title": "Stage 1: Listening",
+        "due_on": date(2026, 11, 6),
+        "window_opens": date(2026, 10, 2),
+        "mentor_name": "Tim Norwood",
+        "mentor_email": "tim@example.org",
+        "learning_set": "Set A",
+        "events": (make_event(), day_two),
+        "attach_ics": True,
+        "people": ("Ann Ridley", "Bilal Khan"),
+        "eligible": True,
+        "missing": (),
+    }
+    values.update(overrides)
+    return NoticeContext(**values)
+
+
+def make_message(ctx: NoticeContext | None = None, **overrides: Any) -> EmailMessage:
+    """A built message for a context (by default a welcome with a calendar invitation)."""
+    ctx = ctx or make_context(**overrides)
+    return build_message(ctx, render_notice(ctx, stamp=STAMP), sender=SENDER, date=SENT_AT)
+
+
+def reparse(message: EmailMessage) -> EmailMessage:
+    """The message as a recipient would see it: serialised, then parsed again."""
+    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def programme_kinds() -> list[str]:
+    """Every notice kind the default programme names, plus the kinds flows send directly."""
+    programme = yaml.safe_load((TEMPLATES.parent / "programmes" / "default.yaml").read_text())
+    kinds = {rule["template"] for rule in programme["launch"]}
+    kinds |= {rule["template"] for m in programme["milestones"] for rule in m["notices"]}
+    return sorted(kinds | {"session-updated", "session-cancelled"})
+
+
+@pytest.mark.parametrize("kind", programme_kinds())
+@pytest.mark.parametrize("eligible", [True, False])
+def test_every_notice_kind_renders_with_a_full_context(kind: str, eligible: bool) -> None:
+    ctx = make_context(template=kind, eligible=eligible, missing=("Mentoring meeting 3",))
+    rendered = render_notice(ctx, stamp=STAMP)
+    assert rendered.subject and "\n" not in rendered.subject and "\r" not in rendered.subject
+    assert rendered.text.startswith("Dear Ann Ridley,\n")
+    assert "None" not in rendered.text and "None" not in rendered.html
+    assert rendered.html.startswith("<!DOCTYPE html>")
+    assert f"<title>{rendered.subject}</title>" in rendered.html
+    signoff = "Leadership Journey" if kind.endswith("-organiser") else "Sam Rivers"
+    assert signoff in rendered.text and signoff in rendered.html
+    assert "src=" not in rendered.html and "http" not in rendered.html
+    assert rendered.ics is not None
+
+
+def test_templates_come_in_text_and_html_pairs() -> None:
+    names = {p.name for p in TEMPLATES.iterdir() if not p.name.startswith("_")}
+    stems = {name.rsplit(".", 1)[0] for name in names}
+    assert names == {f"{stem}.{ext}" for stem in stems for ext in ("txt", "html")}
+    assert set(programme_kinds()) <= stems
+
+
+def test_welcome_lists_training_days_in_local_time() -> None:
+    rendered = render_notice(make_context(), stamp=STAMP)
+    assert rendered.subject == "Welcome to Two-Day Training 2026"
+    assert "Friday 25 September 2026, 09:30–16:30" in rendered.text
+    assert "Saturday 26 September 2026, 09:30–16:30" in rendered.html
+    assert "Your mentor will be Tim Norwood" in rendered.text
+    assert "You are in Set A" in rendered.text
+
+
+def test_welcome_without_mentor_or_set_leaves_them_out() -> None:
+    ctx = make_context(mentor_name=None, mentor_email=None, learning_set=None)
+    rendered = render_notice(ctx, stamp=STAMP)
+    assert "mentor" not in rendered.text.lower() and "Action Learning" not in rendered.text
+
+
+def test_graduation_invitation_lists_what_is_missing_when_not_eligible() -> None:
+    missing = ("Mentoring meeting 3", "Final presentation (last learning set)")
+    ctx = make_context(template="graduation-invitation", eligible=False, missing=missing)
+    rendered = render_notice(ctx, stamp=STAMP)
+    assert rendered.subject == "Your invitation to Graduation"
+    assert "- Mentoring meeting 3\n- Final presentation (last learning set)\n" in rendered.text
+    eligible = render_notice(replace(ctx, eligible=True, missing=()), stamp=STAMP)
+    assert eligible.subject.startswith("Congratulations!")
+    assert "still need" not in eligible.text
+
+
+def test_template_syntax_and_markup_in_peoples_text_are_inert() -> None:
+    ctx = make_context(
+        template="mentor-assignment",
+        to_name=HOSTILE,
+        people=(HOSTILE,),
+        cohort_title=HOSTILE,
+        events=(make_event(venue=HOSTILE, title=HOSTILE),),
+    )
+    for kind in ("mentor-assignment", "welcome"):
+        rendered = render_notice(replace(ctx, template=kind), stamp=STAMP)
+        assert HOSTILE in rendered.text
+        assert "49" not in rendered.text and "49" not in rendered.html
+        assert "<script>" not in rendered.html
+        assert "{{ 7*7 }} &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in rendered.html
+
+
+def test_a_missing_value_is_an_error_not_the_word_none() -> None:
+    with pytest.raises(ValueError, match=r"missing \(None\)"):
+        render_notice(make_context(template="overdue-organiser", trainee_name=None))
+    with pytest.raises(ValueError, match="expected a date, got None"):
+        render_notice(make_context(template="stage-due", due_on=None))
+
+
+def test_kind_names_cannot_reach_outside_the_templates() -> None:
+    with pytest.raises(ValueError, match=r"not a notice kind: '\.\./settings'"):
+        render_notice(make_context(template="../settings"))
+    with pytest.raises(ValueError, match="not a notice kind: '_layout'"):
+        render_notice(make_context(template="_layout"))
+    with pytest.raises(TemplateNotFound):
+        render_notice(make_context(template="no-such-kind"))
+
+
+def test_a_calendar_attachment_needs_a_stamp() -> None:
+    with pytest.raises(ValueError, match="attaches a calendar entry but has no stamp"):
+        render_notice(make_context())
+    assert render_notice(make_context(attach_ics=False)).ics is None
+    assert render_notice(make_context(events=())).ics is None
+
+
+def test_rendering_is_deterministic() -> None:
+    assert render_notice(make_context(), stamp=STAMP) == render_notice(make_context(), stamp=STAMP)
+
+
+def test_format_span_shows_local_time_in_summer_and_winter() -> None:
+    summer = datetime(2026, 9, 25, 8, 30, tzinfo=UTC)
+    assert format_span(summer, summer + timedelta(hours=7), "Europe/London") == (
+        "Friday 25 September 2026, 09:30–16:30"
+    )
+    winter = datetime(2026, 12, 3, 17, 30, tzinfo=UTC)
+    assert format_span(winter, winter + timedelta(hours=2), "Europe/London") == (
+        "Thursday 3 December 2026, 17:30–19:30"
+    )
+    late = datetime(2027, 6, 17, 22, 0, tzinfo=timezone(timedelta(hours=1)))
+    assert format_span(late, late + timedelta(hours=3), "Europe/London") == (
+        "Thursday 17 June 2027, 22:00 – Friday 18 June 2027, 01:00"
+    )
+    assert format_date(date(2027, 6, 1)) == "Tuesday 1 June 2027"
+    with pytest.raises(ValueError, match="must be timezone-aware"):
+        format_span(datetime(2026, 9, 25, 9, 30), summer, "Europe/London")
+
+
+def test_message_has_text_and_html_alternatives_and_the_invitation() -> None:
+    message = reparse(make_message())
+    assert message.get_content_type() == "multipart/mixed"
+    plain, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None and "Friday 25 September 2026" in plain.get_content()
+    assert html is not None and "<p>Dear Ann Ridley,</p>" in html.get_content()
+    [invite] = list(message.iter_attachments())
+    assert invite.get_filename() == "invite.ics"
+    assert invite.get_content_type() == "text/calendar"
+    assert invite.get_param("method") == "REQUEST"
+    calendar = Calendar.from_ical(invite.get_content())
+    assert str(calendar["METHOD"]) == "REQUEST"
+    uids = [str(event["UID"]) for event in calendar.walk("VEVENT")]
+    assert uids == [
+        "mk-2026-training-1@leadership-journey",
+        "mk-2026-training-2@leadership-journey",
+    ]
+
+
+def test_message_headers() -> None:
+    message = reparse(make_message())
+    assert message["From"] == SENDER
+    assert message["To"].addresses[0].display_name == "Ann Ridley"
+    assert message["To"].addresses[0].addr_spec == "ann@example.org"
+    assert message["Reply-To"] == "Sam Rivers <organiser@example.org>"
+    assert message["Subject"] == "Welcome to Two-Day Training 2026"
+    assert message["Date"].datetime == SENT_AT
+    assert message["X-Journey-Key"] == make_context().key
+    assert message["Message-ID"] == message_id_for(make_context().key)
+
+
+def test_message_without_events_is_alternative_only() -> None:
+    message = reparse(make_message(template="stage-reminder", events=(), attach_ics=False))
+    assert message.get_content_type() == "multipart/alternative"
+    assert list(message.iter_attachments()) == []
+
+
+def test_cancelled_sessions_go_out_as_a_calendar_cancel() -> None:
+    events = (make_event(sequence=2, cancelled=True),)
+    message = reparse(make_message(template="session-cancelled", events=events))
+    [invite] = list(message.iter_attachments())
+    assert invite.get_param("method") == "CANCEL"
+    [event] = Calendar.from_ical(invite.get_content()).walk("VEVENT")
+    assert (event["SEQUENCE"], str(event["STATUS"])) == (2, "CANCELLED")
+
+
+def test_the_same_notice_gives_the_same_bytes() -> None:
+    assert make_message().as_bytes() == make_message().as_bytes()
+    assert make_message().as_bytes() != make_message(to_name="Bilal Khan").as_bytes()
+
+
+def test_message_id_is_deterministic_per_key() -> None:
+    key = make_context().key
+    assert message_id_for(key) == message_id_for(key)
+    assert message_id_for(key) != message_id_for(key + "x")
+    assert re.fullmatch(r"<[0-9a-f]{32}@leadership-journey\.invalid>", message_id_for(key))
+    assert make_message()["Message-ID"] == make_message()["Message-ID"]
+
+
+def test_line_breaks_in_a_name_do_not_add_headers() -> None:
+    evil = "Ann\r\nBcc: victim@example.org\r\nX-Evil: 1"
+    message = reparse(make_message(to_name=evil, cohort_title="Cohort\nBcc: x@example.org"))
+    assert message["Bcc"] is None and message["X-Evil"] is None
+    assert message["To"].addresses[0].display_name == "Ann Bcc: victim@example.org X-Evil: 1"
+    assert message["Subject"] == "Welcome to Cohort Bcc: x@example.org"
+    assert message.keys() == [
+        "From", "To", "Reply-To", "Subject", "Date", "Message-ID", "X-Journey-Key",
+        "MIME-Version", "Content-Type",
+    ]  # fmt: skip
+
+
+def test_the_date_header_must_be_timezone_aware() -> None:
+    ctx = make_context(attach_ics=False)
+    with pytest.raises(ValueError, match="must be timezone-aware"):
+        build_message(ctx, render_notice(ctx), sender=SENDER, date=datetime(2026, 9, 18, 9))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text())
+def test_sanitize_header_leaves_one_clean_line(value: str) -> None:
+    cleaned = sanitize_header(value)
+    assert not any(unicodedata.category(c) in {"Cc", "Zl", "Zp"} for c in cleaned)
+    assert cleaned == cleaned.strip() and "  " not in cleaned
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=st.text(min_size=1))
+def test_no_name_can_add_a_header(name: str) -> None:
+    ctx = make_context(to_name=name, attach_ics=False)
+    rendered = RenderedNotice(subject=name, text="Hello\n", html="<p>Hello</p>", ics=None)
+    message = reparse(build_message(ctx, rendered, sender=SENDER, date=SENT_AT))
+    assert message.keys() == [
+        "From", "To", "Reply-To", "Subject", "Date", "Message-ID", "X-Journey-Key",
+        "MIME-Version", "Content-Type",
+    ]  # fmt: skip
