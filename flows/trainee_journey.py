@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, tags, task
 
 from journey.db import session_scope
 from journey.engine import evaluate
@@ -48,7 +48,7 @@ def trainee_journey(
     return state
 
 
-def run_trainee_journey(cohort_id: str, email: str, **kwargs: Any) -> dict[str, Any]:
+def run_trainee_journey(cohort_id: str, email: str, **kwargs: Any) -> Any:
     """Run the flow tagged with its cohort, so the UI filters runs per cohort."""
-    tagged = trainee_journey.with_options(tags=[f"cohort:{cohort_id}"])
-    return tagged(cohort_id, email, **kwargs)
+    with tags(f"cohort:{cohort_id}"):
+        return trainee_journey(cohort_id, email, **kwargs)

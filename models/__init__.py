@@ -11,10 +11,10 @@ from journey.models.cohort import (
     LearningSet,
     Mentor,
     Person,
-    Place,
 )
 from journey.models.outbox import Notice, NoticeStatus, RuleAdoption
 from journey.models.progress import Completion, Evaluation, MentoringMeeting
+from journey.specs import Place
 
 __all__ = [
     "Base",

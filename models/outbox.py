@@ -29,7 +29,9 @@ class Notice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(400), unique=True)
     cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
-    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolments.id", ondelete="CASCADE"))
+    enrolment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrolments.id", ondelete="CASCADE")
+    )
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), doc="The recipient.")
     recipient_role: Mapped[str] = mapped_column(String(20))
     template: Mapped[str] = mapped_column(String(64))
@@ -40,8 +42,13 @@ class Notice(Base):
     due_at: Mapped[datetime]
     useful_until: Mapped[datetime]
     status: Mapped[NoticeStatus] = mapped_column(
-        Enum(NoticeStatus, name="notice_status", native_enum=False, length=20,
-             values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            NoticeStatus,
+            name="notice_status",
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
         default=NoticeStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(default=0)

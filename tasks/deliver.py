@@ -23,7 +23,11 @@ def deliver_one_batch(now: datetime, worker: str) -> dict[str, Any]:
     if result.batches:
         get_run_logger().info(
             "batch: %d sent, %d failed, %d to retry, %d cancelled, %d skipped (%s)",
-            result.sent, result.failed, result.retry, result.cancelled, result.skipped,
+            result.sent,
+            result.failed,
+            result.retry,
+            result.cancelled,
+            result.skipped,
             result.destination,
         )
     if result.unavailable:

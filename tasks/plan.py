@@ -22,21 +22,33 @@ def plan_launch(cohort_id: str, now: datetime, dry_run: bool = False) -> dict[st
     summary["due"] = {k: v for k, v in summary["due"].items() if k != "skipped_keys"}
     get_run_logger().info(
         "launch %s: %d trainees, %d welcomes, %d assignments, %d due, %d skipped",
-        cohort_id, result.trainees, result.welcomes, result.assignments,
-        result.due.queued, result.due.skipped,
+        cohort_id,
+        result.trainees,
+        result.welcomes,
+        result.assignments,
+        result.due.queued,
+        result.due.skipped,
     )
     return summary
 
 
 @task(name="queue-due-notices")
 def queue_due(
-    now: datetime, cohort_ids: list[str] | None = None, enrolment_id: int | None = None,
+    now: datetime,
+    cohort_ids: list[str] | None = None,
+    enrolment_id: int | None = None,
     dry_run: bool = False,
 ) -> dict[str, int]:
     """Queue every notice due by ``now``: one set-based pass over the cohorts named (or all)."""
     with session_scope(settings().database_url) as session:
-        result = sweep(session=session, now=now, cohort_ids=cohort_ids,
-                       enrolment_id=enrolment_id, dry_run=dry_run)
-    get_run_logger().info("queued %d, skipped %d late, %d already queued",
-                          result.queued, result.skipped, result.known)
+        result = sweep(
+            session=session,
+            now=now,
+            cohort_ids=cohort_ids,
+            enrolment_id=enrolment_id,
+            dry_run=dry_run,
+        )
+    get_run_logger().info(
+        "queued %d, skipped %d late, %d already queued", result.queued, result.skipped, result.known
+    )
     return {"queued": result.queued, "skipped": result.skipped, "known": result.known}

@@ -17,8 +17,10 @@ def record_completion(
 ) -> dict[str, int]:
     """Record ``milestone`` for each email; unknown input fails the run, writing nothing."""
     with session_scope(settings().database_url) as session:
-        result = record(session=session, cohort_id=cohort_id, emails=emails,
-                        milestone=milestone, on=on, now=now)
-    get_run_logger().info("%s: %d recorded, %d already recorded",
-                          milestone, len(result.recorded), len(result.already))
+        result = record(
+            session=session, cohort_id=cohort_id, emails=emails, milestone=milestone, on=on, now=now
+        )
+    get_run_logger().info(
+        "%s: %d recorded, %d already recorded", milestone, len(result.recorded), len(result.already)
+    )
     return {"recorded": len(result.recorded), "already": len(result.already)}

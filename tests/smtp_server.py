@@ -7,6 +7,8 @@ or import it). It records every message it accepts, parsed, in ``.messages``; it
   (default ``451 4.3.0 try later``) instead of accepting the message;
 - ``refuse_recipient(address, reply)``: refuse that RCPT TO (default ``550 5.1.1 no such
   user``);
+- ``refuse_sender(address, reply)``: refuse that MAIL FROM (default ``553 5.7.1 sender not
+  allowed``);
 - ``drop_data(times)``: hang up on the next ``times`` DATA commands, after the message
   has been sent but before replying;
 - ``credentials = (user, password)``: the only login it accepts (AUTH is offered without
@@ -34,6 +36,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from journey.settings import Settings
 
 NO_SUCH_USER = "550 5.1.1 no such user"
+SENDER_NOT_ALLOWED = "553 5.7.1 sender not allowed"
 TRY_LATER = "451 4.3.0 try later"
 
 
@@ -67,6 +70,7 @@ class SmtpServer:
     _data_replies: list[str] = field(default_factory=list)
     _drops: int = 0
     _refused: dict[str, str] = field(default_factory=dict)
+    _refused_senders: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _controller: Controller | None = None
 
@@ -98,6 +102,11 @@ class SmtpServer:
         with self._lock:
             self._refused[address.lower()] = reply
 
+    def refuse_sender(self, address: str, reply: str = SENDER_NOT_ALLOWED) -> None:
+        """Refuse MAIL FROM for ``address`` with ``reply``."""
+        with self._lock:
+            self._refused_senders[address.lower()] = reply
+
     def drop_data(self, times: int = 1) -> None:
         """Hang up on the next ``times`` DATA commands without replying."""
         with self._lock:
@@ -118,6 +127,16 @@ class SmtpServer:
         return Settings(_env_file=None, **values)
 
     # aiosmtpd hooks
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any
+    ) -> str:
+        reply = self._refused_senders.get(address.lower())
+        if reply is not None:
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any

@@ -46,7 +46,11 @@ BASE_COHORT: dict[str, Any] = {
         {
             "name": "Set A",
             "venue": "Christ the Cornerstone",
-            "sessions": ["2026-12-03T17:30/19:30", "2027-02-04T17:30/19:30", "2027-04-01T17:30/19:30"],
+            "sessions": [
+                "2026-12-03T17:30/19:30",
+                "2027-02-04T17:30/19:30",
+                "2027-04-01T17:30/19:30",
+            ],
             "facilitator": {"name": "Helen Okafor", "email": "helen@example.org"},
         }
     ],
@@ -190,7 +194,11 @@ def test_roster_cells_are_trimmed_matched_and_normalised() -> None:
     assert ann.person.email == "ann@example.org"
     assert (ann.institution, ann.place, ann.follow_up) == ("St Mary's Church", Place.MEMBER, True)
     assert (ann.mentor_email, ann.learning_set) == ("tim@example.org", "Set A")
-    assert (bob.institution, bob.follow_up, bob.mentor_email) == ("Greenleys Residents", False, None)
+    assert (bob.institution, bob.follow_up, bob.mentor_email) == (
+        "Greenleys Residents",
+        False,
+        None,
+    )
 
 
 def test_utf8_bom_is_accepted() -> None:
@@ -332,7 +340,7 @@ def test_institution_names_are_unique_case_insensitively() -> None:
     text = cohort_yaml(institutions=institutions)
     first = line_of(text, "St Mary's Church")
     assert problems(text) == [
-        f"cohort.yaml:{first + 1}: institutions[1].name: \"ST MARY'S CHURCH\" is listed twice"
+        f'cohort.yaml:{first + 1}: institutions[1].name: "ST MARY\'S CHURCH" is listed twice'
         f" (first on line {first})",
         f"cohort.yaml:{first + 2}: institutions[2].member: expected true or false",
     ]
@@ -362,7 +370,9 @@ def test_learning_set_session_that_ends_before_it_starts() -> None:
     sets[0]["sessions"][1] = "2027-02-04T19:30/17:30"
     text = cohort_yaml(learning_sets=sets)
     line = line_of(text, "sessions:")
-    assert problems(text) == [f"cohort.yaml:{line}: learning_sets[0].sessions[1]: ends before it starts"]
+    assert problems(text) == [
+        f"cohort.yaml:{line}: learning_sets[0].sessions[1]: ends before it starts"
+    ]
 
 
 def test_exact_message_for_session_on_its_own_line() -> None:
@@ -603,7 +613,10 @@ def test_places_report_counts_free_places_and_fractional_fees() -> None:
     roster = roster_csv(row(), row(email="b@example.org"), row(email="c@example.org", place="fee"))
     report = places_report(load(cohort_yaml(fee="12.5", funder=DROP), roster))
     assert report[0] == "St Mary's Church: 2 free places used"
-    assert report[-2:] == ["Fee-paying places: 1 at 12.50 each, 12.50 in all", "Subsidised places: 0"]
+    assert report[-2:] == [
+        "Fee-paying places: 1 at 12.50 each, 12.50 in all",
+        "Subsidised places: 0",
+    ]
 
 
 # --- slots, as a property --------------------------------------------------------------

@@ -24,8 +24,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 db_app = typer.Typer(help="The database.\n\nExample: journey db upgrade", no_args_is_help=True)
-cohort_app = typer.Typer(help="Cohorts.\n\nExample: journey cohort import cohort.yaml",
-                         no_args_is_help=True)
+cohort_app = typer.Typer(
+    help="Cohorts.\n\nExample: journey cohort import cohort.yaml", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(cohort_app, name="cohort")
 
@@ -61,7 +62,7 @@ def _url() -> str:
 def db_upgrade() -> None:
     """Create the database, or upgrade it to the latest schema.
 
-    Example: JOURNEY_DATABASE_URL=sqlite:///journey.db journey db upgrade
+    Example: journey db upgrade  (JOURNEY_DATABASE_URL chooses the database)
     """
     from journey.db import upgrade
     from journey.settings import get_settings
@@ -90,8 +91,10 @@ def cohort_import(
     with session_scope(url) as session:
         result = import_cohort(session=session, spec=spec, now=_now(now))
     verb = "Imported" if result.created else "Updated"
-    typer.echo(f"{verb} cohort {spec.id}: {result.trainees_added} trainees added, "
-               f"{result.trainees_updated} updated.")
+    typer.echo(
+        f"{verb} cohort {spec.id}: {result.trainees_added} trainees added, "
+        f"{result.trainees_updated} updated."
+    )
     for line in places_report(spec):
         typer.echo(f"  {line}")
     for moved in result.sessions_moved:
@@ -120,12 +123,19 @@ def launch(
 @app.command()
 def record(
     cohort: Annotated[str, typer.Argument(help="Cohort id.")],
-    emails: Annotated[str, typer.Argument(
-        help="Trainee email, several joined by commas, or @FILE.csv with an email column.")],
+    emails: Annotated[
+        str,
+        typer.Argument(
+            help="Trainee email, several joined by commas, or @FILE.csv with an email column."
+        ),
+    ],
     milestone: Annotated[str, typer.Argument(help="Milestone id, e.g. listening, mentoring-2.")],
-    on: Annotated[str | None, typer.Option(
-        "--on", help="Date done (YYYY-MM-DD). Default: today; for sessions, the session's date.")]
-    = None,
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on", help="Date done (YYYY-MM-DD). Default: today; for sessions, the session's date."
+        ),
+    ] = None,
     now: NowOption = None,
 ) -> None:
     """Record a completion or attendance for one trainee or a whole session's list.
@@ -139,10 +149,19 @@ def record(
     emails_list = _emails(emails, emails_from_csv)
     url = _url()
     with session_scope(url) as session:
-        result = record(session=session, cohort_id=cohort, emails=emails_list,
-                        milestone=milestone, on=parse_day(on) if on else None, now=_now(now))
-    typer.echo(f"{milestone}: {len(result.recorded)} recorded"
-               + (f", {len(result.already)} already recorded" if result.already else "") + ".")
+        result = record(
+            session=session,
+            cohort_id=cohort,
+            emails=emails_list,
+            milestone=milestone,
+            on=parse_day(on) if on else None,
+            now=_now(now),
+        )
+    typer.echo(
+        f"{milestone}: {len(result.recorded)} recorded"
+        + (f", {len(result.already)} already recorded" if result.already else "")
+        + "."
+    )
 
 
 def _emails(arg: str, from_csv: Any) -> list[str]:
@@ -221,8 +240,9 @@ def status(
 
 @app.command()
 def demo(
-    folder: Annotated[Path, typer.Option("--dir", help="Where the demo's database and outbox go "
-                                         "(emptied first).")] = Path("journey-demo"),
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Where the demo's database and outbox go (emptied first).")
+    ] = Path("journey-demo"),
     seed: Annotated[int, typer.Option(help="Seed for the sample cohort and its progress.")] = 7,
 ) -> None:
     """Build a sample cohort of 20 trainees, launch it and walk the clock through the nine

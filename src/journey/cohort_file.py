@@ -87,24 +87,29 @@ def _cohort(doc: YamlDoc, path: Path) -> CohortSpec | None:
     data = doc.mapping(doc.data, "", _FIELDS)
     if data is None:
         return None
+    cohort_id, title = _cohort_id(doc, data), doc.text(data, "", "title")
     zone_name = _timezone(doc, data)
     zone = ZoneInfo(zone_name)
-    programme_text, programme_name, programme = _programme(doc, data, path.parent)
+    organiser = doc.person(data.get("organiser"), "organiser")
+    funder, fee = doc.text(data, "", "funder", required=False) or None, _fee(doc, data)
     training_venue, training_days = _training(doc, data, zone)
+    institutions, mentors = _institutions(doc, data), _mentors(doc, data)
+    programme_text, programme_name, programme = _programme(doc, data, path.parent)
     needed = programme.learning_set_sessions if programme is not None else None
+    learning_sets = _learning_sets(doc, data, zone, needed)
     graduation_venue, graduation = _graduation(doc, data, zone)
     return CohortSpec(
-        id=_cohort_id(doc, data),
-        title=doc.text(data, "", "title"),
+        id=cohort_id,
+        title=title,
         timezone=zone_name,
-        organiser=doc.person(data.get("organiser"), "organiser"),
-        funder=doc.text(data, "", "funder", required=False) or None,
-        fee=_fee(doc, data),
+        organiser=organiser,
+        funder=funder,
+        fee=fee,
         training_venue=training_venue,
         training_days=training_days,
-        institutions=_institutions(doc, data),
-        mentors=_mentors(doc, data),
-        learning_sets=_learning_sets(doc, data, zone, needed),
+        institutions=institutions,
+        mentors=mentors,
+        learning_sets=learning_sets,
         graduation_venue=graduation_venue,
         graduation=graduation,
         programme=programme_text,
@@ -124,7 +129,7 @@ def _cohort_id(doc: YamlDoc, data: dict[str, Any]) -> str:
 
 def _timezone(doc: YamlDoc, data: dict[str, Any]) -> str:
     """The cohort's IANA time zone (the default, after a problem, if it is unknown)."""
-    value = data.get("timezone", DEFAULT_TIMEZONE)
+    value = data.get("timezone") or DEFAULT_TIMEZONE  # absent or blank: the default
     problem = zone_problem(value)
     if problem:
         doc.add("timezone", problem)

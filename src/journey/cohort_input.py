@@ -21,7 +21,7 @@ from journey.errors import InputProblem
 from journey.specs import PersonSpec
 
 _BOM = b"\xef\xbb\xbf"
-_LAST_STEP = re.compile(r"(?:\.[^.\[]*|\[\d+\])$")
+_LAST_STEP = re.compile(r"(?:^|\.)[^.\[]*$|\[\d+\]$")
 _FORBIDDEN = {"Cc", "Zl", "Zp"}  # control characters and line breaks
 
 
@@ -130,7 +130,8 @@ class YamlDoc:
     def line(self, path: str) -> int:
         """The line of ``path``, or of its nearest parent that is in the file."""
         while path and path not in self.lines:
-            path = _LAST_STEP.sub("", path)
+            parent = _LAST_STEP.sub("", path)
+            path = parent if parent != path else ""
         return self.lines.get(path, 1)
 
     def add(self, path: str, message: str) -> None:

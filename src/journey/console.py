@@ -19,8 +19,7 @@ if TYPE_CHECKING:
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 errors = Console(stderr=True, highlight=False)
 
-_STATE_STYLE = {"done": "green", "due": "yellow", "overdue": "red", "upcoming": "dim",
-                "n/a": "dim"}
+_STATE_STYLE = {"done": "green", "due": "yellow", "overdue": "red", "upcoming": "dim", "n/a": "dim"}
 _STATE_MARK = {"done": "✓", "due": "•", "overdue": "!", "upcoming": "·", "n/a": " "}
 
 
@@ -40,17 +39,18 @@ def status_table(status: CohortStatus) -> Table:
     table.add_column("Journey", no_wrap=True)
     for t in status.trainees:
         eligible = "—" if t.eligible is None else ("yes" if t.eligible else "not yet")
-        marks = "".join(
-            f"[{_STATE_STYLE[s]}]{_STATE_MARK[s]}[/]" for s in t.milestones.values()
+        marks = "".join(f"[{_STATE_STYLE[s]}]{_STATE_MARK[s]}[/]" for s in t.milestones.values())
+        table.add_row(
+            t.name, t.institution, t.place, t.position, f"{t.done}/{t.applicable}", eligible, marks
         )
-        table.add_row(t.name, t.institution, t.place, t.position, f"{t.done}/{t.applicable}",
-                      eligible, marks)
     return table
 
 
 def legend(status: CohortStatus) -> str:
     order = ", ".join(status.milestone_ids)
-    return f"Journey, in order: {order}.\n✓ done  • due  ! overdue  · upcoming  (blank) not applicable"
+    return (
+        f"Journey, in order: {order}.\n✓ done  • due  ! overdue  · upcoming  (blank) not applicable"
+    )
 
 
 def upcoming_table(rows: Sequence[UpcomingNotice], timezone: str = "Europe/London") -> Table:
@@ -60,7 +60,13 @@ def upcoming_table(rows: Sequence[UpcomingNotice], timezone: str = "Europe/Londo
     tz = zone(timezone)
     for r in rows:
         local = r.due_at.astimezone(tz)
-        table.add_row(local.strftime("%a %d %b %Y %H:%M"), r.cohort_id, r.to, r.trainee,
-                      r.template, r.milestone, "queued" if r.queued else "planned")
+        table.add_row(
+            local.strftime("%a %d %b %Y %H:%M"),
+            r.cohort_id,
+            r.to,
+            r.trainee,
+            r.template,
+            r.milestone,
+            "queued" if r.queued else "planned",
+        )
     return table
-

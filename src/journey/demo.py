@@ -62,8 +62,10 @@ def _import(folder: Path, url: str, seed: int) -> None:
     spec = read_cohort(folder / "cohort.yaml", folder / "roster.csv")
     with session_scope(url) as session:
         import_cohort(session=session, spec=spec, now=LAUNCH_AT)
-    console.print(f"Imported {len(spec.trainees)} trainees from {len(spec.institutions)} "
-                  f"institutions ({folder / 'cohort.yaml'}, {folder / 'roster.csv'}).")
+    console.print(
+        f"Imported {len(spec.trainees)} trainees from {len(spec.institutions)} "
+        f"institutions ({folder / 'cohort.yaml'}, {folder / 'roster.csv'})."
+    )
 
 
 def _progress_for(occ: Occurrence, tz: str, rng: random.Random) -> list[date]:
@@ -120,8 +122,14 @@ def _record_until(url: str, pending: list[Done], until: datetime) -> int:
         groups[(item.milestone, item.on)].append(item.email)
     with session_scope(url) as session:
         for (milestone, on), emails in groups.items():
-            record(session=session, cohort_id=COHORT, emails=emails, milestone=milestone,
-                   on=on, now=until)
+            record(
+                session=session,
+                cohort_id=COHORT,
+                emails=emails,
+                milestone=milestone,
+                on=on,
+                now=until,
+            )
     return sum(len(v) for v in groups.values())
 
 
@@ -138,12 +146,20 @@ def _graduate(url: str, seed: int) -> None:
         if loaded.plan.graduation is None:
             return
         at = loaded.plan.graduation.ends_at
-        came = [t.enrolment.person.email or "" for t in load_trainees(session, [COHORT])[COHORT]
-                if evaluate(loaded.programme, loaded.plan, t.record, at).eligible
-                and rng.random() < 0.9]
+        came = [
+            t.enrolment.person.email or ""
+            for t in load_trainees(session, [COHORT])[COHORT]
+            if evaluate(loaded.programme, loaded.plan, t.record, at).eligible and rng.random() < 0.9
+        ]
         if came:
-            record(session=session, cohort_id=COHORT, emails=came, milestone="graduation",
-                   on=None, now=at)
+            record(
+                session=session,
+                cohort_id=COHORT,
+                emails=came,
+                milestone="graduation",
+                on=None,
+                now=at,
+            )
 
 
 def run_demo(folder: Path, seed: int) -> None:
@@ -154,14 +170,16 @@ def run_demo(folder: Path, seed: int) -> None:
     url = _prepare(folder)
     _import(folder, url, seed)
     pending, days = _simulate(url, seed)
-    console.print(f"Walking the clock over {len(days)} days with something due, "
-                  f"{LAUNCH_AT:%d %b %Y} to {END_AT:%d %b %Y}; flows run on {where}.")
+    console.print(
+        f"Walking the clock over {len(days)} days with something due, "
+        f"{LAUNCH_AT:%d %b %Y} to {END_AT:%d %b %Y}; flows run on {where}."
+    )
     with working("Starting Prefect (the first flow run takes ~20 s)…"):
         from journey.flows.launch_cohort import launch_cohort
         from journey.flows.send_reminders import send_reminders
 
         launch_cohort(COHORT, now=LAUNCH_AT)
-    graduation = datetime(2027, 6, 17, 20, 0, tzinfo=UTC)
+    graduation: datetime | None = datetime(2027, 6, 17, 20, 0, tzinfo=UTC)
     for i, day in enumerate(days, 1):
         if graduation is not None and day > graduation:
             _graduate(url, seed)
@@ -169,8 +187,10 @@ def run_demo(folder: Path, seed: int) -> None:
         recorded = _record_until(url, pending, day)
         summary = send_reminders(now=day)
         sent = summary["delivery"]["sent"]
-        console.print(f"  {day:%a %d %b %Y %H:%M} UTC  sweep {i:>2}/{len(days)}: "
-                      f"{recorded:>2} completions recorded, {sent:>2} notices sent")
+        console.print(
+            f"  {day:%a %d %b %Y %H:%M} UTC  sweep {i:>2}/{len(days)}: "
+            f"{recorded:>2} completions recorded, {sent:>2} notices sent"
+        )
     if graduation is not None:
         _graduate(url, seed)
     _record_until(url, pending, END_AT)
@@ -179,22 +199,31 @@ def run_demo(folder: Path, seed: int) -> None:
 
 def _report(url: str, folder: Path) -> None:
     from journey.db import session_scope
-    from journey.models import Notice
+    from journey.models import Notice, NoticeStatus
     from journey.services.status import cohort_status
 
     with session_scope(url) as session:
         report = cohort_status(session=session, cohort_id=COHORT, now=END_AT)
-        counts = Counter(dict(session.execute(
-            select(Notice.status, func.count()).group_by(Notice.status)).all()))
-        kinds = session.execute(select(Notice.template, func.count())
-                                .where(Notice.status == "sent").group_by(Notice.template)
-                                .order_by(func.count().desc())).all()
+        counts = Counter(
+            dict(session.execute(select(Notice.status, func.count()).group_by(Notice.status)).all())
+        )
+        kinds = session.execute(
+            select(Notice.template, func.count())
+            .where(Notice.status == NoticeStatus.SENT)
+            .group_by(Notice.template)
+            .order_by(func.count().desc())
+        ).all()
     console.print(status_table(report))
     console.print(legend(report), style="dim")
     outbox = (folder / "outbox").resolve()
     files = len(list(outbox.glob("*.eml"))) if outbox.exists() else 0
-    console.print(f"\n{counts.get('sent', 0)} notices sent, {counts.get('cancelled', 0)} "
-                  f"cancelled at send time (done by then), {counts.get('skipped', 0)} skipped.")
+    sent, cancelled = counts.get(NoticeStatus.SENT, 0), counts.get(NoticeStatus.CANCELLED, 0)
+    console.print(
+        f"\n{sent} notices sent, {cancelled} cancelled at send time (done by then), "
+        f"{counts.get(NoticeStatus.SKIPPED, 0)} skipped."
+    )
     console.print("By kind: " + ", ".join(f"{k} {n}" for k, n in kinds))
-    console.print(f"The emails are in {outbox} ({files} .eml files; open one with any mail "
-                  f"client). The database is {folder.resolve() / 'journey.db'}.")
+    console.print(
+        f"The emails are in {outbox} ({files} .eml files; open one with any mail "
+        f"client). The database is {folder.resolve() / 'journey.db'}."
+    )

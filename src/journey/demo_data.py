@@ -18,14 +18,55 @@ INSTITUTIONS = [
     ("Oakgrove School PTA", False),
     ("Wolverton Tenants' Forum", False),
 ]
-FIRST = ["Amina", "Tom", "Grace", "Yusuf", "Priya", "Daniel", "Fatima", "Joseph", "Harpreet",
-         "Chloe", "Kwame", "Siobhan", "Imran", "Ruth", "Olu", "Megan", "Tariq", "Hannah",
-         "Sunita", "Callum"]
-LAST = ["Hussain", "Okafor", "Whitfield", "Rahman", "Patel", "Brennan", "Ali", "Mensah", "Kaur",
-        "Davies", "Asante", "Murphy", "Qureshi", "Clarke", "Adeyemi", "Lloyd", "Mahmood",
-        "Fisher", "Sharma", "Reid"]
-MENTORS = [("Tim Norwood", "tim.norwood@example.org"), ("Bernadette Cole", "b.cole@example.org"),
-           ("Zafar Iqbal", "zafar.iqbal@example.org")]
+FIRST = [
+    "Amina",
+    "Tom",
+    "Grace",
+    "Yusuf",
+    "Priya",
+    "Daniel",
+    "Fatima",
+    "Joseph",
+    "Harpreet",
+    "Chloe",
+    "Kwame",
+    "Siobhan",
+    "Imran",
+    "Ruth",
+    "Olu",
+    "Megan",
+    "Tariq",
+    "Hannah",
+    "Sunita",
+    "Callum",
+]
+LAST = [
+    "Hussain",
+    "Okafor",
+    "Whitfield",
+    "Rahman",
+    "Patel",
+    "Brennan",
+    "Ali",
+    "Mensah",
+    "Kaur",
+    "Davies",
+    "Asante",
+    "Murphy",
+    "Qureshi",
+    "Clarke",
+    "Adeyemi",
+    "Lloyd",
+    "Mahmood",
+    "Fisher",
+    "Sharma",
+    "Reid",
+]
+MENTORS = [
+    ("Tim Norwood", "tim.norwood@example.org"),
+    ("Bernadette Cole", "b.cole@example.org"),
+    ("Zafar Iqbal", "zafar.iqbal@example.org"),
+]
 
 COHORT_YAML = """\
 id: demo-2026
@@ -68,8 +109,9 @@ def roster_csv(seed: int) -> str:
     rng = random.Random(seed)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["name", "email", "institution", "place", "follow_up", "mentor",
-                     "learning_set"])
+    writer.writerow(
+        ["name", "email", "institution", "place", "follow_up", "mentor", "learning_set"]
+    )
     for i, (first, last) in enumerate(zip(FIRST, LAST, strict=True)):
         institution, member = INSTITUTIONS[i // 2]
         if member:
@@ -80,6 +122,15 @@ def roster_csv(seed: int) -> str:
         mentor = MENTORS[i % len(MENTORS)][1] if follow_up else ""
         learning_set = ("Set A" if i % 2 == 0 else "Set B") if follow_up else ""
         email = f"{first}.{last}@example.org".lower()
-        writer.writerow([f"{first} {last}", email, institution, place,
-                         "yes" if follow_up else "no", mentor, learning_set])
+        writer.writerow(
+            [
+                f"{first} {last}",
+                email,
+                institution,
+                place,
+                "yes" if follow_up else "no",
+                mentor,
+                learning_set,
+            ]
+        )
     return out.getvalue()

@@ -284,7 +284,10 @@ def due_notices(
 
 
 def notices_between(
-    programme: Programme, plan: CohortPlan, trainee: TraineeRecord, start: datetime,
+    programme: Programme,
+    plan: CohortPlan,
+    trainee: TraineeRecord,
+    start: datetime,
     end: datetime,
 ) -> list[PlannedNotice]:
     """Notices that will come due in (start, end] if nothing changes."""
@@ -356,7 +359,9 @@ def evaluate(
             continue
         state = _state(occ, trainee, now, plan.timezone)
         views.append(
-            MilestoneView(m.id, m.title, m.group, state, occ.on, occ.opens_on, _done_on(occ, trainee))
+            MilestoneView(
+                m.id, m.title, m.group, state, occ.on, occ.opens_on, _done_on(occ, trainee)
+            )
         )
     eligible, missing = eligibility(programme, occs, trainee)
     return JourneyView(

@@ -21,7 +21,9 @@ from journey.errors import ProgrammeError
 Recipient = Literal["trainee", "organiser", "mentor", "facilitator"]
 SessionSource = Literal["training", "learning-set", "graduation"]
 
-_AT = re.compile(r"^(?:(?P<open>open)|(?P<onday>on-day)|(?P<sign>[+-])(?P<days>\d{1,3})d)@(?P<hh>\d\d):(?P<mm>\d\d)$")
+_AT = re.compile(
+    r"^(?:(?P<open>open)|(?P<onday>on-day)|(?P<sign>[+-])(?P<days>\d{1,3})d)@(?P<hh>\d\d):(?P<mm>\d\d)$"
+)
 _SPAN = re.compile(r"^(?P<n>\d{1,3})(?P<unit>[dw])$")
 
 
@@ -53,7 +55,9 @@ class NoticeRule(_Frozen):
     @classmethod
     def _check_at(cls, value: str) -> str:
         if not _AT.match(value):
-            raise ValueError(f"bad rule time {value!r}; use -7d@09:00, on-day@08:00, +14d@09:00 or open@09:00")
+            raise ValueError(
+                f"bad rule time {value!r}; use -7d@09:00, on-day@08:00, +14d@09:00 or open@09:00"
+            )
         m = _AT.match(value)
         assert m is not None
         if int(m["hh"]) > 23 or int(m["mm"]) > 59:
@@ -115,7 +119,11 @@ class Milestone(_Frozen):
 
     @model_validator(mode="after")
     def _one_timing(self) -> Milestone:
-        kinds = [self.sessions is not None, self.after_training is not None, self.window is not None]
+        kinds = [
+            self.sessions is not None,
+            self.after_training is not None,
+            self.window is not None,
+        ]
         if sum(kinds) != 1:
             raise ValueError("give exactly one of sessions, after_training or window")
         if self.after_training is not None:
@@ -181,7 +189,9 @@ class Programme(_Frozen):
         groups = {m.group for m in self.milestones}
         if self.graduation is not None:
             if self.graduation.milestone not in ids:
-                raise ValueError(f"graduation.milestone {self.graduation.milestone!r} is not a milestone")
+                raise ValueError(
+                    f"graduation.milestone {self.graduation.milestone!r} is not a milestone"
+                )
             for req in self.graduation.requires:
                 if req.milestone is not None and req.milestone not in ids:
                     raise ValueError(f"graduation requires unknown milestone {req.milestone!r}")
@@ -202,7 +212,9 @@ class Programme(_Frozen):
     @property
     def learning_set_sessions(self) -> int:
         """How many sessions a learning set must have for this programme."""
-        return max((m.session or 0 for m in self.milestones if m.sessions == "learning-set"), default=0)
+        return max(
+            (m.session or 0 for m in self.milestones if m.sessions == "learning-set"), default=0
+        )
 
 
 def default_programme_text() -> str:

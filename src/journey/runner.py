@@ -43,8 +43,10 @@ def run_remind(now: datetime, dry_run: bool) -> dict[str, Any]:
         summary = send_reminders(now=now, dry_run=dry_run)
     queued = summary["queued"]
     verb = "Would queue" if dry_run else "Queued"
-    console.print(f"{verb} {queued['queued']} notices; {queued['skipped']} came due too late "
-                  f"to be useful and are marked skipped.")
+    console.print(
+        f"{verb} {queued['queued']} notices; {queued['skipped']} came due too late "
+        f"to be useful and are marked skipped."
+    )
     _print_delivery(summary.get("delivery"))
     return summary
 
@@ -60,5 +62,8 @@ def _print_delivery(delivery: dict[str, Any] | None) -> None:
     for failure in delivery["failures"][:10]:
         console.print(f"  failed: {failure}", style="red")
     if delivery["unavailable"]:
-        console.print(f"Mail server unavailable: {delivery['unavailable']}. "
-                      "Notices stay pending; the next sweep sends them.", style="yellow")
+        console.print(
+            f"Mail server unavailable: {delivery['unavailable']}. "
+            "Notices stay pending; the next sweep sends them.",
+            style="yellow",
+        )

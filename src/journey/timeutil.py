@@ -21,7 +21,9 @@ def parse_moment(text: str, tz: str = "Europe/London") -> datetime:
         else:
             value = datetime.fromisoformat(text)
     except ValueError:
-        raise BadDate(f"cannot read {text!r} as a time; use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+        raise BadDate(
+            f"cannot read {text!r} as a time; use YYYY-MM-DD or YYYY-MM-DDTHH:MM"
+        ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone(tz))
     return value.astimezone(UTC)

@@ -291,6 +291,12 @@ def test_line_breaks_in_a_name_do_not_add_headers() -> None:
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize("address", ["", "not an address", "a@b@c"])
+def test_a_recipient_without_a_usable_address_is_refused(address: str) -> None:
+    with pytest.raises(ValueError, match=r"^notice 'mk-2026/.*': not an email address: "):
+        make_message(to_email=address, attach_ics=False)
+
+
 def test_the_date_header_must_be_timezone_aware() -> None:
     ctx = make_context(attach_ics=False)
     with pytest.raises(ValueError, match="must be timezone-aware"):

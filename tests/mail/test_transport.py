@@ -26,7 +26,6 @@ from tests.mail.test_render import make_message
 if TYPE_CHECKING:
     from tests.smtp_server import SmtpServer
 
-pytest_plugins = ["tests.smtp_server"]
 
 NO_SUCH_USER = "550 5.1.1 no such user"
 TRY_LATER = "451 4.3.0 try later"
@@ -134,6 +133,22 @@ def test_5xx_after_data_fails_that_notice(smtp_server: SmtpServer) -> None:
     ]
 
 
+def test_a_refused_sender_fails_no_notice_and_stops_the_batch(smtp_server: SmtpServer) -> None:
+    smtp_server.refuse_sender("journey@example.org")
+    results, seen = send(batch(), smtp_server.settings())
+    refused = "the server refused the sender journey@example.org: 553 5.7.1 sender not allowed"
+    assert (
+        results
+        == seen
+        == [
+            SendResult(1, "retry", refused, 1),
+            SendResult(2, "retry", f"not tried: {refused}", 0),
+            SendResult(3, "retry", f"not tried: {refused}", 0),
+        ]
+    )
+    assert smtp_server.messages == []
+
+
 def test_a_dropped_connection_mid_message_is_retried(smtp_server: SmtpServer) -> None:
     smtp_server.drop_data(1)
     clock = Clock()
@@ -196,9 +211,14 @@ def test_login_works_and_a_refused_one_never_shows_the_password(smtp_server: Smt
     assert caught.value.__cause__ is None
 
 
-def test_send_batch_needs_a_host(tmp_path: Path) -> None:
+def test_send_batch_needs_a_host() -> None:
     with pytest.raises(ValueError, match="no SMTP host is set"):
         send(batch(), Settings(_env_file=None, smtp_host=None))
+
+
+def test_an_empty_batch_does_not_connect() -> None:
+    settings = Settings(_env_file=None, smtp_host="127.0.0.1", smtp_port=closed_port())
+    assert send([], settings) == ([], [])
 
 
 def test_write_eml_batch_writes_parseable_files_idempotently(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -213,19 +214,16 @@ def build_message(
 
     ``date`` is the Date header (timezone-aware; no clock is read here). The Message-ID
     comes from the notice key, so a resend after a crash carries the same id, and the
-    same inputs give the same bytes. Replies go to the organiser.
+    same inputs give the same bytes. Replies go to the organiser (when their address is
+    known). Raises ``ValueError`` naming the notice when the recipient has no usable address.
     """
     if date.tzinfo is None:
         raise ValueError("the Date of a message must be timezone-aware")
     message = EmailMessage(policy=email.policy.default)
     message["From"] = sanitize_header(sender)
-    message["To"] = Address(
-        display_name=sanitize_header(ctx.to_name), addr_spec=sanitize_header(ctx.to_email)
-    )
-    message["Reply-To"] = Address(
-        display_name=sanitize_header(ctx.organiser_name),
-        addr_spec=sanitize_header(ctx.organiser_email),
-    )
+    message["To"] = _address(ctx.to_name, ctx.to_email, ctx.key)
+    if ctx.organiser_email:
+        message["Reply-To"] = _address(ctx.organiser_name, ctx.organiser_email, ctx.key)
     message["Subject"] = sanitize_header(rendered.subject)
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id_for(ctx.key)
@@ -242,6 +240,14 @@ def build_message(
         )
     _fix_boundaries(message, rendered)
     return message
+
+
+def _address(name: str, addr: str, key: str) -> Address:
+    """A header address, or ValueError naming the notice when ``addr`` is not one."""
+    try:
+        return Address(display_name=sanitize_header(name), addr_spec=sanitize_header(addr))
+    except (ValueError, IndexError, HeaderParseError):
+        raise ValueError(f"notice {key!r}: not an email address: {addr!r}") from None
 
 
 def _fix_boundaries(message: EmailMessage, rendered: RenderedNotice) -> None:

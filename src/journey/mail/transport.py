@@ -61,6 +61,14 @@ class SmtpUnavailable(Exception):
     """The SMTP server could not be reached or refused the login; nothing was sent."""
 
 
+class _SenderRefused(Exception):
+    """MAIL FROM got a 5xx: no message in the batch can go, and none is at fault."""
+
+    def __init__(self, detail: str, attempts: int) -> None:
+        super().__init__(detail)
+        self.detail, self.attempts = detail, attempts
+
+
 def _reply(code: int, message: str) -> str:
     return " ".join(f"{code} {message}".split())
 
@@ -75,8 +83,10 @@ def _classify(exc: Exception) -> tuple[bool, str]:
         return False, _reply(exc.code, exc.message)  # on reconnecting: not this message's fault
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return exc.code >= 500, _reply(exc.code, exc.message)
+    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
+        return False, f"connection lost: {exc}"
     if isinstance(exc, _LINE_ERRORS):
-        return False, f"connection lost: {exc}" if str(exc) else "connection lost"
+        return False, str(exc) or type(exc).__name__
     return True, str(exc)  # SMTPNotSupported, ValueError (an address that cannot be sent)
 
 
@@ -132,6 +142,8 @@ async def _deliver(
             refused, _ = await client.send_message(item.message, sender=envelope_from)
         except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
             permanent, detail = _classify(exc)
+            if permanent and isinstance(exc, aiosmtplib.SMTPSenderRefused):
+                raise _SenderRefused(detail, attempt + 1) from None
             if isinstance(exc, _LINE_ERRORS):
                 client.close()
             if permanent:
@@ -155,10 +167,14 @@ async def send_batch(
     message's To/Cc/Bcc. If the server cannot be reached at the start, raises
     :class:`SmtpUnavailable` (the caller leaves everything pending). If it goes away for
     good mid-batch, the message in flight comes back as ``retry`` after its back-off
-    delays, and the rest as ``retry`` with no attempt.
+    delays, and the rest as ``retry`` with no attempt; likewise, from the message in
+    flight on, when the server refuses the sender itself (5xx to MAIL FROM), since that
+    is no notice's fault.
     """
     if not settings.smtp_host:
         raise ValueError("no SMTP host is set; write the batch to the outbox folder instead")
+    if not messages:
+        return []
     envelope_from = parseaddr(settings.sender)[1]
     client = _client(settings)
     await _connect(client, settings, sleep)
@@ -171,7 +187,11 @@ async def send_batch(
             if gone is not None:
                 result = SendResult(item.notice_id, "retry", f"not tried: {gone}", 0)
             else:
-                result = await _deliver(client, item, envelope_from, settings, sleep)
+                try:
+                    result = await _deliver(client, item, envelope_from, settings, sleep)
+                except _SenderRefused as refused:
+                    gone = f"the server refused the sender {envelope_from}: {refused.detail}"
+                    result = SendResult(item.notice_id, "retry", gone, refused.attempts)
             results.append(result)
             if on_result is not None:
                 on_result(result)

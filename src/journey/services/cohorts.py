@@ -50,15 +50,21 @@ def import_cohort(*, session: Session, spec: CohortSpec, now: datetime) -> Impor
     _fill_cohort(cohort, spec)
     institutions = {i.name: _institution(session, i.name, i.member) for i in spec.institutions}
     mentors = {p.email: _mentor(session, spec.id, p) for p in spec.mentors}
-    sets = {s.name: _learning_set(session, spec.id, s.name, s.venue, s.facilitator)
-            for s in spec.learning_sets}
+    sets = {
+        s.name: _learning_set(session, spec.id, s.name, s.venue, s.facilitator)
+        for s in spec.learning_sets
+    }
     session.flush()
     _sync_events(session, spec, {name: ls.id for name, ls in sets.items()}, result)
     seen: set[int] = set()
     for trainee in spec.trainees:
         enrolment, added = _enrol(
-            session, spec, trainee, institutions[trainee.institution],
-            mentors.get(trainee.mentor_email or ""), sets.get(trainee.learning_set or ""),
+            session,
+            spec,
+            trainee,
+            institutions[trainee.institution],
+            mentors.get(trainee.mentor_email or ""),
+            sets.get(trainee.learning_set or ""),
         )
         seen.add(enrolment.person_id)
         result.trainees_added += added
@@ -127,14 +133,25 @@ def _learning_set(
 def _wanted_events(
     spec: CohortSpec, set_ids: dict[str, int]
 ) -> list[tuple[EventKind, int | None, int, SlotSpec, str]]:
-    wanted = [(EventKind.TRAINING, None, n, s, spec.training_venue)
-              for n, s in enumerate(spec.training_days, 1)]
+    wanted: list[tuple[EventKind, int | None, int, SlotSpec, str]] = [
+        (EventKind.TRAINING, None, n, s, spec.training_venue)
+        for n, s in enumerate(spec.training_days, 1)
+    ]
     for ls in spec.learning_sets:
-        wanted += [(EventKind.LEARNING_SET, set_ids[ls.name], n, s, ls.venue)
-                   for n, s in enumerate(ls.sessions, 1)]
+        wanted += [
+            (EventKind.LEARNING_SET, set_ids[ls.name], n, s, ls.venue)
+            for n, s in enumerate(ls.sessions, 1)
+        ]
     if spec.graduation is not None:
-        wanted.append((EventKind.GRADUATION, None, 1, spec.graduation,
-                       spec.graduation_venue or spec.training_venue))
+        wanted.append(
+            (
+                EventKind.GRADUATION,
+                None,
+                1,
+                spec.graduation,
+                spec.graduation_venue or spec.training_venue,
+            )
+        )
     return wanted
 
 
@@ -149,11 +166,20 @@ def _sync_events(
         event = existing.get((kind, set_id, number))
         if event is None:
             uid = f"{spec.id}-{kind.value}-{set_id or 0}-{number}@leadership-journey"
-            session.add(CohortEvent(
-                cohort_id=spec.id, kind=kind, learning_set_id=set_id, number=number,
-                venue=venue, starts_at=slot.starts_at, ends_at=slot.ends_at, uid=uid,
-                sequence=0, cancelled=False,
-            ))
+            session.add(
+                CohortEvent(
+                    cohort_id=spec.id,
+                    kind=kind,
+                    learning_set_id=set_id,
+                    number=number,
+                    venue=venue,
+                    starts_at=slot.starts_at,
+                    ends_at=slot.ends_at,
+                    uid=uid,
+                    sequence=0,
+                    cancelled=False,
+                )
+            )
             continue
         if (event.starts_at, event.ends_at, event.venue) != (slot.starts_at, slot.ends_at, venue):
             event.starts_at, event.ends_at, event.venue = slot.starts_at, slot.ends_at, venue
@@ -189,7 +215,8 @@ def _enrol(
 
 def _list_absent(session: Session, cohort_id: str, seen: set[int], result: ImportResult) -> None:
     rows = session.execute(
-        select(Person.email).join(Enrolment, Enrolment.person_id == Person.id)
+        select(Person.email)
+        .join(Enrolment, Enrolment.person_id == Person.id)
         .where(Enrolment.cohort_id == cohort_id, Enrolment.person_id.not_in(seen))
     )
     result.not_in_file = sorted(email or "(erased)" for (email,) in rows)

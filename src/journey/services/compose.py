@@ -48,9 +48,13 @@ def _load_world(session: Session, notices: Sequence[Notice]) -> _World:
     cohort_ids = sorted({n.cohort_id for n in notices})
     cohorts = {c.cohort.id: c for c in load_cohorts(session, cohort_ids)}
     trainees = {t.enrolment.id: t for ts in load_trainees(session, cohort_ids).values() for t in ts}
-    mentors = {m.id: m for m in session.scalars(select(Mentor).where(Mentor.cohort_id.in_(cohort_ids)))}
-    sets = {s.id: s for s in session.scalars(
-        select(LearningSet).where(LearningSet.cohort_id.in_(cohort_ids)))}
+    mentors = {
+        m.id: m for m in session.scalars(select(Mentor).where(Mentor.cohort_id.in_(cohort_ids)))
+    }
+    sets = {
+        s.id: s
+        for s in session.scalars(select(LearningSet).where(LearningSet.cohort_id.in_(cohort_ids)))
+    }
     wanted = {n.person_id for n in notices} | {c.cohort.organiser_id for c in cohorts.values()}
     wanted |= {m.person_id for m in mentors.values()}
     wanted |= {s.facilitator_id for s in sets.values() if s.facilitator_id is not None}
@@ -102,14 +106,20 @@ def _stale(loaded: LoadedCohort, trainee: LoadedTrainee, notice: Notice) -> str 
 
 def _event_info(loaded: LoadedCohort, event: CohortEvent, title: str) -> EventInfo:
     return EventInfo(
-        uid=event.uid, sequence=event.sequence, title=title, venue=event.venue,
-        starts_at=event.starts_at, ends_at=event.ends_at, timezone=loaded.cohort.timezone,
+        uid=event.uid,
+        sequence=event.sequence,
+        title=title,
+        venue=event.venue,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        timezone=loaded.cohort.timezone,
         cancelled=event.cancelled,
     )
 
 
-def _events_for(loaded: LoadedCohort, trainee: LoadedTrainee | None, notice: Notice,
-                lset: LearningSet | None) -> tuple[EventInfo, ...]:
+def _events_for(
+    loaded: LoadedCohort, trainee: LoadedTrainee | None, notice: Notice, lset: LearningSet | None
+) -> tuple[EventInfo, ...]:
     """The sessions a notice is about: its milestone's, or for launch notices the training
     days (trainees) or the set's sessions (facilitators)."""
     live = [e for e in loaded.events if not e.cancelled]
@@ -117,8 +127,7 @@ def _events_for(loaded: LoadedCohort, trainee: LoadedTrainee | None, notice: Not
     if notice.milestone is None:
         if notice.recipient_role == "facilitator" and lset is not None:
             chosen = [e for e in live if e.learning_set_id == lset.id]
-            return tuple(_event_info(loaded, e, f"{lset.name}, session {e.number}")
-                         for e in chosen)
+            return tuple(_event_info(loaded, e, f"{lset.name}, session {e.number}") for e in chosen)
         if notice.recipient_role != "trainee":
             return ()
         chosen = [e for e in live if e.kind is EventKind.TRAINING]
@@ -132,20 +141,30 @@ def _events_for(loaded: LoadedCohort, trainee: LoadedTrainee | None, notice: Not
     return tuple(_event_info(loaded, e, label) for e in live if e.id in ids)
 
 
-def _learning_set(world: _World, enrolment: Enrolment | None, notice: Notice,
-                  recipient: Person) -> LearningSet | None:
+def _learning_set(
+    world: _World, enrolment: Enrolment | None, notice: Notice, recipient: Person
+) -> LearningSet | None:
     """The trainee's set, or the set a facilitator leads."""
     if enrolment is not None and enrolment.learning_set_id is not None:
         return world.sets.get(enrolment.learning_set_id)
     if notice.recipient_role == "facilitator":
-        led = [s for s in world.sets.values()
-               if s.cohort_id == notice.cohort_id and s.facilitator_id == recipient.id]
+        led = [
+            s
+            for s in world.sets.values()
+            if s.cohort_id == notice.cohort_id and s.facilitator_id == recipient.id
+        ]
         return min(led, key=lambda s: s.id) if led else None
     return None
 
 
-def _context(world: _World, loaded: LoadedCohort, trainee: LoadedTrainee | None,
-             notice: Notice, recipient: Person, now: datetime) -> NoticeContext:
+def _context(
+    world: _World,
+    loaded: LoadedCohort,
+    trainee: LoadedTrainee | None,
+    notice: Notice,
+    recipient: Person,
+    now: datetime,
+) -> NoticeContext:
     cohort = loaded.cohort
     organiser = world.people[cohort.organiser_id]
     enrolment = trainee.enrolment if trainee else None
@@ -154,26 +173,37 @@ def _context(world: _World, loaded: LoadedCohort, trainee: LoadedTrainee | None,
     lset = _learning_set(world, enrolment, notice, recipient)
     milestone = loaded.programme.milestone(notice.milestone) if notice.milestone else None
     occ = occurrence(milestone, loaded.plan, trainee.record) if milestone and trainee else None
-    eligible, missing = None, ()
-    if milestone is not None and milestone.id == getattr(loaded.programme.graduation, "milestone", None) \
-            and trainee is not None:
+    eligible: bool | None = None
+    missing: tuple[str, ...] = ()
+    if (
+        milestone is not None
+        and milestone.id == getattr(loaded.programme.graduation, "milestone", None)
+        and trainee is not None
+    ):
         view = evaluate(loaded.programme, loaded.plan, trainee.record, now)
         eligible, missing = view.eligible, view.missing
     return NoticeContext(
-        template=notice.template, key=notice.key,
-        to_name=recipient.name, to_email=recipient.email or "",
-        cohort_id=cohort.id, cohort_title=cohort.title, timezone=cohort.timezone,
-        organiser_name=organiser.name, organiser_email=organiser.email or "",
+        template=notice.template,
+        key=notice.key,
+        to_name=recipient.name,
+        to_email=recipient.email or "",
+        cohort_id=cohort.id,
+        cohort_title=cohort.title,
+        timezone=cohort.timezone,
+        organiser_name=organiser.name,
+        organiser_email=organiser.email or "",
         trainee_name=enrolment.person.name if enrolment else None,
         milestone_title=milestone.title if milestone else None,
-        due_on=occ.on if occ else None, window_opens=occ.opens_on if occ else None,
+        due_on=occ.on if occ else None,
+        window_opens=occ.opens_on if occ else None,
         mentor_name=mentor_person.name if mentor_person else None,
         mentor_email=mentor_person.email if mentor_person else None,
         learning_set=lset.name if lset else None,
         events=_events_for(loaded, trainee, notice, lset),
         attach_ics=notice.attach_ics,
         people=_people_for(world, notice, recipient),
-        eligible=eligible, missing=tuple(missing),
+        eligible=eligible,
+        missing=tuple(missing),
     )
 
 

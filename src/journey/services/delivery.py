@@ -91,8 +91,11 @@ def claim_batch(
         session.execute(
             update(Notice)
             .where(Notice.id.in_(ids))
-            .values(status=NoticeStatus.CLAIMED, claimed_by=worker,
-                    lease_until=now + timedelta(seconds=lease_seconds))
+            .values(
+                status=NoticeStatus.CLAIMED,
+                claimed_by=worker,
+                lease_until=now + timedelta(seconds=lease_seconds),
+            )
         )
     return ids
 
@@ -102,18 +105,24 @@ def _settle(url: str, worker: str, notice_id: int, **values: object) -> None:
     with session_scope(url) as session:
         session.execute(
             update(Notice)
-            .where(Notice.id == notice_id, Notice.claimed_by == worker,
-                   Notice.status == NoticeStatus.CLAIMED)
+            .where(
+                Notice.id == notice_id,
+                Notice.claimed_by == worker,
+                Notice.status == NoticeStatus.CLAIMED,
+            )
             .values(**values)
         )
 
 
-def _prepare(url: str, ids: Sequence[int], now: datetime, settings: Settings,
-             result: DeliveryResult) -> list[Outgoing]:
+def _prepare(
+    url: str, ids: Sequence[int], now: datetime, settings: Settings, result: DeliveryResult
+) -> list[Outgoing]:
     """Gate and render a claimed batch; stale notices are settled here."""
     outgoing = []
     with session_scope(url) as session:
-        notices = list(session.scalars(select(Notice).where(Notice.id.in_(ids)).order_by(Notice.id)))
+        notices = list(
+            session.scalars(select(Notice).where(Notice.id.in_(ids)).order_by(Notice.id))
+        )
         for verdict in judge(session, notices, now):
             message = _message(verdict, settings, now, result)
             if message is not None:
@@ -121,8 +130,9 @@ def _prepare(url: str, ids: Sequence[int], now: datetime, settings: Settings,
     return outgoing
 
 
-def _message(verdict: Verdict, settings: Settings, now: datetime,
-             result: DeliveryResult) -> EmailMessage | None:
+def _message(
+    verdict: Verdict, settings: Settings, now: datetime, result: DeliveryResult
+) -> EmailMessage | None:
     notice = verdict.notice
     if verdict.context is None:
         status = NoticeStatus.CANCELLED if verdict.cancel else NoticeStatus.SKIPPED
@@ -150,20 +160,43 @@ def _on_result(
     def record(outcome: SendResult) -> None:
         if outcome.outcome == "sent":
             result.sent += 1
-            _settle(url, worker, outcome.notice_id, status=NoticeStatus.SENT, sent_at=now,
-                    attempts=Notice.attempts + outcome.attempts, claimed_by=None,
-                    lease_until=None, last_error=None)
+            _settle(
+                url,
+                worker,
+                outcome.notice_id,
+                status=NoticeStatus.SENT,
+                sent_at=now,
+                attempts=Notice.attempts + outcome.attempts,
+                claimed_by=None,
+                lease_until=None,
+                last_error=None,
+            )
         elif outcome.outcome == "failed":
             result.failed += 1
             result.failures.append(f"notice {outcome.notice_id}: {outcome.detail}")
-            _settle(url, worker, outcome.notice_id, status=NoticeStatus.FAILED,
-                    attempts=Notice.attempts + outcome.attempts, last_error=outcome.detail,
-                    claimed_by=None, lease_until=None)
+            _settle(
+                url,
+                worker,
+                outcome.notice_id,
+                status=NoticeStatus.FAILED,
+                attempts=Notice.attempts + outcome.attempts,
+                last_error=outcome.detail,
+                claimed_by=None,
+                lease_until=None,
+            )
         else:
             result.retry += 1
-            _settle(url, worker, outcome.notice_id, status=NoticeStatus.PENDING,
-                    attempts=Notice.attempts + outcome.attempts, last_error=outcome.detail,
-                    claimed_by=None, lease_until=None)
+            _settle(
+                url,
+                worker,
+                outcome.notice_id,
+                status=NoticeStatus.PENDING,
+                attempts=Notice.attempts + outcome.attempts,
+                last_error=outcome.detail,
+                claimed_by=None,
+                lease_until=None,
+            )
+
     return record
 
 
@@ -172,10 +205,14 @@ def _release(url: str, worker: str, ids: Sequence[int], reason: str) -> None:
     with session_scope(url) as session:
         session.execute(
             update(Notice)
-            .where(Notice.id.in_(ids), Notice.claimed_by == worker,
-                   Notice.status == NoticeStatus.CLAIMED)
-            .values(status=NoticeStatus.PENDING, claimed_by=None, lease_until=None,
-                    last_error=reason)
+            .where(
+                Notice.id.in_(ids),
+                Notice.claimed_by == worker,
+                Notice.status == NoticeStatus.CLAIMED,
+            )
+            .values(
+                status=NoticeStatus.PENDING, claimed_by=None, lease_until=None, last_error=reason
+            )
         )
 
 
@@ -193,8 +230,13 @@ def deliver_batch(*, url: str, settings: Settings, now: datetime, worker: str) -
     """Claim, gate, render and send one batch. ``batches`` is 0 when nothing was due."""
     result = DeliveryResult(destination(settings))
     with session_scope(url) as session:
-        ids = claim_batch(session, worker=worker, now=now, limit=settings.batch_size,
-                          lease_seconds=settings.lease_seconds)
+        ids = claim_batch(
+            session,
+            worker=worker,
+            now=now,
+            limit=settings.batch_size,
+            lease_seconds=settings.lease_seconds,
+        )
     if not ids:
         return result
     result.batches = 1
@@ -211,8 +253,14 @@ def deliver_batch(*, url: str, settings: Settings, now: datetime, worker: str) -
     return result
 
 
-def deliver_all(*, url: str, settings: Settings, now: datetime, worker: str | None = None,
-                max_batches: int | None = None) -> DeliveryResult:
+def deliver_all(
+    *,
+    url: str,
+    settings: Settings,
+    now: datetime,
+    worker: str | None = None,
+    max_batches: int | None = None,
+) -> DeliveryResult:
     """Deliver batch after batch until nothing due is left (or the server is down)."""
     worker = worker or worker_name()
     total = DeliveryResult(destination(settings))
@@ -222,5 +270,3 @@ def deliver_all(*, url: str, settings: Settings, now: datetime, worker: str | No
         if batch.batches == 0 or batch.unavailable:
             break
     return total
-
-

@@ -77,8 +77,12 @@ def load_cohorts(session: Session, cohort_ids: Iterable[str] | None = None) -> l
     for a in session.scalars(select(RuleAdoption).where(RuleAdoption.cohort_id.in_(ids))):
         adopted[a.cohort_id][a.rule_key] = a.first_seen_at
     return [
-        LoadedCohort(c, load_programme(c.programme), _plan(c, events[c.id], adopted[c.id]),
-                     tuple(events[c.id]))
+        LoadedCohort(
+            c,
+            load_programme(c.programme),
+            _plan(c, events[c.id], adopted[c.id]),
+            tuple(events[c.id]),
+        )
         for c in cohorts
     ]
 
@@ -108,13 +112,18 @@ def load_trainees(
     done: dict[int, dict[tuple[str, int], date]] = defaultdict(dict)
     enrolled = select(Enrolment.id).where(Enrolment.cohort_id.in_(ids))
     for c in session.execute(
-        select(Completion.enrolment_id, Completion.milestone, Completion.occurrence,
-               Completion.completed_on).where(Completion.enrolment_id.in_(enrolled))
+        select(
+            Completion.enrolment_id,
+            Completion.milestone,
+            Completion.occurrence,
+            Completion.completed_on,
+        ).where(Completion.enrolment_id.in_(enrolled))
     ):
         done[c.enrolment_id][(c.milestone, c.occurrence)] = c.completed_on
     for m in session.execute(
-        select(MentoringMeeting.enrolment_id, MentoringMeeting.number, MentoringMeeting.met_on)
-        .where(MentoringMeeting.enrolment_id.in_(enrolled))
+        select(
+            MentoringMeeting.enrolment_id, MentoringMeeting.number, MentoringMeeting.met_on
+        ).where(MentoringMeeting.enrolment_id.in_(enrolled))
     ):
         done[m.enrolment_id][(f"mentoring-{m.number}", 1)] = m.met_on
     out: dict[str, list[LoadedTrainee]] = {cid: [] for cid in ids}

@@ -57,13 +57,15 @@ def adopt_rules(session: Session, loaded: LoadedCohort, now: datetime) -> None:
         for rule in m.notices:
             key = f"{m.id}/{rule.id}"
             if key not in known:
-                session.add(RuleAdoption(cohort_id=loaded.cohort.id, rule_key=key,
-                                         first_seen_at=now))
+                session.add(
+                    RuleAdoption(cohort_id=loaded.cohort.id, rule_key=key, first_seen_at=now)
+                )
     session.flush()
 
 
-def recipient_id(loaded: LoadedCohort, trainee: LoadedTrainee, to: str,
-                 mentors: dict[int, int]) -> int | None:
+def recipient_id(
+    loaded: LoadedCohort, trainee: LoadedTrainee, to: str, mentors: dict[int, int]
+) -> int | None:
     """The person a rule's ``to`` names for this trainee (None if there is nobody)."""
     if to == "trainee":
         return trainee.enrolment.person_id
@@ -75,17 +77,29 @@ def recipient_id(loaded: LoadedCohort, trainee: LoadedTrainee, to: str,
 
 
 def notice_row(
-    loaded: LoadedCohort, enrolment_id: int | None, person_id: int, n: PlannedNotice,
+    loaded: LoadedCohort,
+    enrolment_id: int | None,
+    person_id: int,
+    n: PlannedNotice,
     now: datetime,
 ) -> dict[str, Any]:
     """The outbox row for a planned notice; late past usefulness means skipped."""
     late = n.useful_until <= now
     return {
-        "key": n.key, "cohort_id": loaded.cohort.id, "enrolment_id": enrolment_id,
-        "person_id": person_id, "recipient_role": n.to, "template": n.template,
-        "milestone": n.milestone, "rule": n.rule, "occurrence": n.occurrence,
-        "attach_ics": n.attach_ics, "due_at": n.due_at, "useful_until": n.useful_until,
-        "status": NoticeStatus.SKIPPED if late else NoticeStatus.PENDING, "attempts": 0,
+        "key": n.key,
+        "cohort_id": loaded.cohort.id,
+        "enrolment_id": enrolment_id,
+        "person_id": person_id,
+        "recipient_role": n.to,
+        "template": n.template,
+        "milestone": n.milestone,
+        "rule": n.rule,
+        "occurrence": n.occurrence,
+        "attach_ics": n.attach_ics,
+        "due_at": n.due_at,
+        "useful_until": n.useful_until,
+        "status": NoticeStatus.SKIPPED if late else NoticeStatus.PENDING,
+        "attempts": 0,
         "created_at": now,
         "last_error": "came due while nothing was sending; no longer useful" if late else None,
     }

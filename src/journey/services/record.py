@@ -27,8 +27,13 @@ class RecordResult:
 
 
 def record(
-    *, session: Session, cohort_id: str, emails: Sequence[str], milestone: str,
-    on: date | None, now: datetime,
+    *,
+    session: Session,
+    cohort_id: str,
+    emails: Sequence[str],
+    milestone: str,
+    on: date | None,
+    now: datetime,
 ) -> RecordResult:
     """Record that each trainee did ``milestone`` (on ``on``, default: today or the session).
 
@@ -53,8 +58,10 @@ def record(
 
 
 def _find(session: Session, loaded: LoadedCohort, emails: Sequence[str]) -> list[LoadedTrainee]:
-    by_email = {t.enrolment.person.email: t for t in load_trainees(session, [loaded.cohort.id])[
-        loaded.cohort.id]}
+    by_email = {
+        t.enrolment.person.email: t
+        for t in load_trainees(session, [loaded.cohort.id])[loaded.cohort.id]
+    }
     found, unknown = [], []
     for raw in emails:
         email = raw.strip().lower()
@@ -89,25 +96,47 @@ def _session_days(occ: Occurrence, tz: str) -> list[date]:
     return [local_date(s.starts_at, tz) for s in occ.slots]
 
 
-def _write(session: Session, trainee: LoadedTrainee, milestone: str, number: int, day: date,
-           now: datetime) -> bool:
+def _write(
+    session: Session, trainee: LoadedTrainee, milestone: str, number: int, day: date, now: datetime
+) -> bool:
     """Insert one record unless it exists; True if it was new."""
     enrolment_id = trainee.enrolment.id
     mentoring = _MENTORING.match(milestone)
     if mentoring:
         n = int(mentoring[1])
-        if session.scalar(select(MentoringMeeting.id).where(
-                MentoringMeeting.enrolment_id == enrolment_id, MentoringMeeting.number == n)):
+        if session.scalar(
+            select(MentoringMeeting.id).where(
+                MentoringMeeting.enrolment_id == enrolment_id, MentoringMeeting.number == n
+            )
+        ):
             return False
-        session.add(MentoringMeeting(enrolment_id=enrolment_id, number=n, met_on=day,
-                                     mentor_id=trainee.enrolment.mentor_id, recorded_at=now))
+        session.add(
+            MentoringMeeting(
+                enrolment_id=enrolment_id,
+                number=n,
+                met_on=day,
+                mentor_id=trainee.enrolment.mentor_id,
+                recorded_at=now,
+            )
+        )
         return True
-    if session.scalar(select(Completion.id).where(
-            Completion.enrolment_id == enrolment_id, Completion.milestone == milestone,
-            Completion.occurrence == number)):
+    if session.scalar(
+        select(Completion.id).where(
+            Completion.enrolment_id == enrolment_id,
+            Completion.milestone == milestone,
+            Completion.occurrence == number,
+        )
+    ):
         return False
-    session.add(Completion(enrolment_id=enrolment_id, milestone=milestone, occurrence=number,
-                           completed_on=day, recorded_at=now))
+    session.add(
+        Completion(
+            enrolment_id=enrolment_id,
+            milestone=milestone,
+            occurrence=number,
+            completed_on=day,
+            recorded_at=now,
+        )
+    )
     return True
 
 
@@ -127,4 +156,3 @@ def emails_from_csv(path: str, text: str) -> list[str]:
     if problems:
         raise InvalidInput(problems)
     return emails
-

@@ -47,16 +47,28 @@ def cohort_status(*, session: Session, cohort_id: str, now: datetime) -> CohortS
         states = {v.id: v.state for v in view.milestones}
         applicable = [s for s in states.values() if s is not State.NOT_APPLICABLE]
         person = t.enrolment.person
-        rows.append(TraineeStatus(
-            name=person.name, email=person.email or "(erased)",
-            institution=t.enrolment.institution.name, place=t.enrolment.place.value,
-            follow_up=t.enrolment.follow_up, position=view.position,
-            done=sum(1 for s in applicable if s is State.DONE), applicable=len(applicable),
-            overdue=tuple(mid for mid, s in states.items() if s is State.OVERDUE),
-            eligible=view.eligible, milestones={k: v.value for k, v in states.items()},
-        ))
-    return CohortStatus(cohort_id, loaded.cohort.title, loaded.cohort.launched_at is not None,
-                        loaded.programme.ids, tuple(rows))
+        rows.append(
+            TraineeStatus(
+                name=person.name,
+                email=person.email or "(erased)",
+                institution=t.enrolment.institution.name,
+                place=t.enrolment.place.value,
+                follow_up=t.enrolment.follow_up,
+                position=view.position,
+                done=sum(1 for s in applicable if s is State.DONE),
+                applicable=len(applicable),
+                overdue=tuple(mid for mid, s in states.items() if s is State.OVERDUE),
+                eligible=view.eligible,
+                milestones={k: v.value for k, v in states.items()},
+            )
+        )
+    return CohortStatus(
+        cohort_id,
+        loaded.cohort.title,
+        loaded.cohort.launched_at is not None,
+        loaded.programme.ids,
+        tuple(rows),
+    )
 
 
 def _cell(value: object) -> str:
@@ -68,14 +80,39 @@ def _cell(value: object) -> str:
 def to_csv(status: CohortStatus) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["name", "email", "institution", "place", "follow_up", "position", "done",
-                     "applicable", "eligible", *status.milestone_ids])
+    writer.writerow(
+        [
+            "name",
+            "email",
+            "institution",
+            "place",
+            "follow_up",
+            "position",
+            "done",
+            "applicable",
+            "eligible",
+            *status.milestone_ids,
+        ]
+    )
     for t in status.trainees:
         eligible = "" if t.eligible is None else ("yes" if t.eligible else "no")
-        writer.writerow([_cell(v) for v in (
-            t.name, t.email, t.institution, t.place, "yes" if t.follow_up else "no",
-            t.position, t.done, t.applicable, eligible,
-            *(t.milestones[m] for m in status.milestone_ids))])
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    t.name,
+                    t.email,
+                    t.institution,
+                    t.place,
+                    "yes" if t.follow_up else "no",
+                    t.position,
+                    t.done,
+                    t.applicable,
+                    eligible,
+                    *(t.milestones[m] for m in status.milestone_ids),
+                )
+            ]
+        )
     return out.getvalue()
 
 

@@ -17,6 +17,7 @@ from journey.services.loading import LoadedCohort, LoadedTrainee, load_cohorts, 
 from journey.services.queue import QueueResult, adopt_rules, insert_new, queue_for_cohort
 
 LAUNCH_NOTICE_USEFUL = timedelta(days=14)
+Target = tuple[str, int | None, int]  # (key ref, enrolment id, recipient person id)
 
 
 def mentor_people(session: Session, cohort_ids: Iterable[str]) -> dict[int, int]:
@@ -28,8 +29,12 @@ def mentor_people(session: Session, cohort_ids: Iterable[str]) -> dict[int, int]
 
 
 def sweep(
-    *, session: Session, now: datetime, cohort_ids: Iterable[str] | None = None,
-    enrolment_id: int | None = None, dry_run: bool = False,
+    *,
+    session: Session,
+    now: datetime,
+    cohort_ids: Iterable[str] | None = None,
+    enrolment_id: int | None = None,
+    dry_run: bool = False,
 ) -> QueueResult:
     """Queue everything due by ``now`` across launched cohorts: a few queries per cohort.
 
@@ -39,15 +44,19 @@ def sweep(
     ids = [c.cohort.id for c in cohorts]
     trainees = load_trainees(session, ids, active_only=True)
     if enrolment_id is not None:
-        trainees = {cid: [t for t in ts if t.enrolment.id == enrolment_id]
-                    for cid, ts in trainees.items()}
+        trainees = {
+            cid: [t for t in ts if t.enrolment.id == enrolment_id] for cid, ts in trainees.items()
+        }
     mentors = mentor_people(session, ids)
     total = QueueResult()
     for loaded in cohorts:
         if not dry_run:
             adopt_rules(session, loaded, now)
-        total.add(queue_for_cohort(session, loaded, trainees[loaded.cohort.id], mentors, now,
-                                   dry_run=dry_run))
+        total.add(
+            queue_for_cohort(
+                session, loaded, trainees[loaded.cohort.id], mentors, now, dry_run=dry_run
+            )
+        )
     return total
 
 
@@ -62,7 +71,9 @@ class LaunchResult:
     due: QueueResult = field(default_factory=QueueResult)
 
 
-def launch(*, session: Session, cohort_id: str, now: datetime, dry_run: bool = False) -> LaunchResult:
+def launch(
+    *, session: Session, cohort_id: str, now: datetime, dry_run: bool = False
+) -> LaunchResult:
     """Launch a cohort: welcome each trainee, tell mentors and facilitators, queue what is due.
 
     Safe to run again: the launch time is kept from the first run, and every notice is
@@ -105,9 +116,11 @@ def _launch_rows(
     cohort = loaded.cohort
     rows = []
     for notice in loaded.programme.launch:
+        targets: list[Target]
         if notice.to == "trainee":
-            targets = [(str(t.enrolment.id), t.enrolment.id, t.enrolment.person_id)
-                       for t in trainees]
+            targets = [
+                (str(t.enrolment.id), t.enrolment.id, t.enrolment.person_id) for t in trainees
+            ]
         elif notice.to == "mentor":
             targets = _mentor_targets(session, cohort.id)
         elif notice.to == "facilitator":
@@ -115,43 +128,81 @@ def _launch_rows(
         else:
             targets = [("organiser", None, cohort.organiser_id)]
         for ref, enrolment_id, person_id in targets:
-            rows.append(_launch_row(cohort.id, ref, enrolment_id, person_id, notice.template,
-                                    notice.to, notice.ics, now))
+            rows.append(
+                _launch_row(
+                    cohort.id,
+                    ref,
+                    enrolment_id,
+                    person_id,
+                    notice.template,
+                    notice.to,
+                    notice.ics,
+                    now,
+                )
+            )
     return rows
 
 
-def _launch_row(cohort_id: str, ref: str, enrolment_id: int | None, person_id: int,
-                template: str, to: str, ics: bool, now: datetime) -> dict[str, Any]:
+def _launch_row(
+    cohort_id: str,
+    ref: str,
+    enrolment_id: int | None,
+    person_id: int,
+    template: str,
+    to: str,
+    ics: bool,
+    now: datetime,
+) -> dict[str, Any]:
     return {
         "key": notice_key(cohort_id, ref, "launch", f"{template}>{to}", "launch"),
-        "cohort_id": cohort_id, "enrolment_id": enrolment_id, "person_id": person_id,
-        "recipient_role": to, "template": template, "milestone": None, "rule": None,
-        "occurrence": None, "attach_ics": ics, "due_at": now,
-        "useful_until": now + LAUNCH_NOTICE_USEFUL, "status": NoticeStatus.PENDING,
-        "attempts": 0, "created_at": now, "last_error": None,
+        "cohort_id": cohort_id,
+        "enrolment_id": enrolment_id,
+        "person_id": person_id,
+        "recipient_role": to,
+        "template": template,
+        "milestone": None,
+        "rule": None,
+        "occurrence": None,
+        "attach_ics": ics,
+        "due_at": now,
+        "useful_until": now + LAUNCH_NOTICE_USEFUL,
+        "status": NoticeStatus.PENDING,
+        "attempts": 0,
+        "created_at": now,
+        "last_error": None,
     }
 
 
-def _mentor_targets(session: Session, cohort_id: str) -> list[tuple[str, int | None, int]]:
+def _mentor_targets(session: Session, cohort_id: str) -> list[Target]:
     """Mentors with at least one active trainee."""
     rows = session.execute(
-        select(Mentor.id, Mentor.person_id).where(
+        select(Mentor.id, Mentor.person_id)
+        .where(
             Mentor.cohort_id == cohort_id,
-            Mentor.id.in_(select(Enrolment.mentor_id).where(
-                Enrolment.cohort_id == cohort_id, Enrolment.status == EnrolmentStatus.ACTIVE)),
-        ).order_by(Mentor.id)
+            Mentor.id.in_(
+                select(Enrolment.mentor_id).where(
+                    Enrolment.cohort_id == cohort_id, Enrolment.status == EnrolmentStatus.ACTIVE
+                )
+            ),
+        )
+        .order_by(Mentor.id)
     )
     return [(f"m{mid}", None, pid) for mid, pid in rows]
 
 
-def _facilitator_targets(session: Session, cohort_id: str) -> list[tuple[str, int | None, int]]:
+def _facilitator_targets(session: Session, cohort_id: str) -> list[Target]:
     """Facilitators of sets with at least one active member."""
     rows = session.execute(
-        select(LearningSet.id, LearningSet.facilitator_id).where(
+        select(LearningSet.id, LearningSet.facilitator_id)
+        .where(
             LearningSet.cohort_id == cohort_id,
             LearningSet.facilitator_id.is_not(None),
-            LearningSet.id.in_(select(Enrolment.learning_set_id).where(
-                Enrolment.cohort_id == cohort_id, Enrolment.status == EnrolmentStatus.ACTIVE)),
-        ).order_by(LearningSet.id)
+            LearningSet.id.in_(
+                select(Enrolment.learning_set_id).where(
+                    Enrolment.cohort_id == cohort_id, Enrolment.status == EnrolmentStatus.ACTIVE
+                )
+            ),
+        )
+        .order_by(LearningSet.id)
     )
-    return [(f"s{sid}", None, pid) for sid, pid in rows]
+    return [(f"s{sid}", None, pid) for sid, pid in rows if pid is not None]

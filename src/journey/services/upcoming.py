@@ -36,8 +36,17 @@ def upcoming(
     for loaded in cohorts:
         for t in trainees[loaded.cohort.id]:
             for n in notices_between(loaded.programme, loaded.plan, t.record, now, end):
-                out.append(UpcomingNotice(n.due_at, loaded.cohort.id, n.to,
-                                          t.enrolment.person.name, n.template, n.milestone, False))
+                out.append(
+                    UpcomingNotice(
+                        n.due_at,
+                        loaded.cohort.id,
+                        n.to,
+                        t.enrolment.person.name,
+                        n.template,
+                        n.milestone,
+                        False,
+                    )
+                )
     out.sort(key=lambda u: (u.due_at, u.cohort_id, u.trainee, u.template))
     return out
 
@@ -51,7 +60,8 @@ def _queued(session: Session, cohort_id: str | None) -> list[UpcomingNotice]:
     if cohort_id:
         query = query.where(Notice.cohort_id == cohort_id)
     return [
-        UpcomingNotice(n.due_at, n.cohort_id, n.recipient_role, name, n.template,
-                       n.milestone or "launch", True)
+        UpcomingNotice(
+            n.due_at, n.cohort_id, n.recipient_role, name, n.template, n.milestone or "launch", True
+        )
         for n, name in session.execute(query)
     ]

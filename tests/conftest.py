@@ -1,0 +1,99 @@
+"""Shared fixtures: a real SQLite database per test, real SMTP, one Prefect harness.
+
+Prefect's settings are fixed here, before anything imports Prefect: a temporary
+PREFECT_HOME, analytics off, quiet logs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+_PREFECT_HOME = tempfile.mkdtemp(prefix="journey-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+os.environ.setdefault("PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT", "false")
+for _key in [k for k in os.environ if k.startswith("JOURNEY_")]:
+    del os.environ[_key]
+
+from journey.settings import Settings, get_settings  # noqa: E402
+
+pytest_plugins = ["tests.smtp_server"]
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "mk-2026"
+
+
+def utc(text: str) -> datetime:
+    """``2026-09-01T09:00`` as an aware UTC datetime."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file upgraded by Alembic once; each test gets a copy."""
+    from journey.db import get_engine, upgrade
+
+    path = tmp_path_factory.mktemp("template") / "journey.db"
+    upgrade(f"sqlite:///{path}")
+    get_engine(f"sqlite:///{path}").dispose()  # checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, migrated_template: Path) -> str:
+    """A fresh, migrated SQLite database for this test."""
+    path = tmp_path / "journey.db"
+    shutil.copy(migrated_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings for this test (outbox folder, no SMTP), also seen by get_settings()."""
+    monkeypatch.setenv("JOURNEY_DATABASE_URL", db_url)
+    monkeypatch.setenv("JOURNEY_OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("JOURNEY_SMTP_RETRY_DELAYS", "[0, 0]")
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def use_smtp(settings: Settings, smtp_server, monkeypatch: pytest.MonkeyPatch) -> Settings:  # type: ignore[no-untyped-def]
+    """Point the settings at the loopback SMTP server."""
+    monkeypatch.setenv("JOURNEY_SMTP_HOST", smtp_server.host)
+    monkeypatch.setenv("JOURNEY_SMTP_PORT", str(smtp_server.port))
+    monkeypatch.setenv("JOURNEY_SMTP_STARTTLS", "false")
+    get_settings.cache_clear()
+    return get_settings()
+
+
+@pytest.fixture
+def cohort_id(settings: Settings) -> str:
+    """The example cohort (20 trainees, 10 institutions) imported, not launched."""
+    from journey.cohort_file import read_cohort
+    from journey.db import session_scope
+    from journey.services.cohorts import import_cohort
+
+    spec = read_cohort(EXAMPLES / "cohort.yaml", EXAMPLES / "roster.csv")
+    with session_scope(settings.database_url) as session:
+        import_cohort(session=session, spec=spec, now=utc("2026-08-01T09:00"))
+    return spec.id
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One Prefect test harness for every flow test (it costs ~30 s to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

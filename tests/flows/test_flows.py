@@ -1,0 +1,93 @@
+"""Real Prefect runs of every flow (one shared test harness): names, tags, safety to re-run."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.states import State
+from sqlalchemy import func, select
+
+from journey.db import session_scope
+from journey.flows.deliver_notices import deliver_notices
+from journey.flows.launch_cohort import launch_cohort
+from journey.flows.record_completion import record_completion
+from journey.flows.send_reminders import send_reminders
+from journey.flows.trainee_journey import run_trainee_journey
+from journey.models import Completion, Notice
+from journey.settings import Settings
+from tests.conftest import utc
+from tests.smtp_server import SmtpServer
+
+pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
+LAUNCH = utc("2026-09-01T09:00")
+
+
+def run_record(state: State[Any]) -> tuple[str, list[str]]:
+    flow_run_id = state.state_details.flow_run_id
+    assert isinstance(flow_run_id, UUID)
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(flow_run_id)
+    return run.name, sorted(run.tags)
+
+
+def count(url: str, model: type) -> int:
+    with session_scope(url) as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_launch_cohort_twice_sends_each_notice_once(
+    use_smtp: Settings, cohort_id: str, smtp_server: SmtpServer
+) -> None:
+    state = launch_cohort(cohort_id, now=LAUNCH, return_state=True)
+    assert state.is_completed()
+    assert run_record(state)[0] == "launch mk-2026"
+    summary = state.result()
+    assert (summary["welcomes"], summary["delivery"]["sent"]) == (20, 25)
+    again = launch_cohort(cohort_id, now=utc("2026-09-02T09:00"))
+    assert again["delivery"]["sent"] == 0
+    assert len(smtp_server.messages) == 25 and count(use_smtp.database_url, Notice) == 25
+
+
+def test_send_reminders_sweeps_and_delivers_and_is_safe_to_rerun(
+    use_smtp: Settings, cohort_id: str, smtp_server: SmtpServer
+) -> None:
+    launch_cohort(cohort_id, now=LAUNCH)
+    at = utc("2026-09-18T08:00")  # training -7d@09:00 BST
+    state = send_reminders(now=at, return_state=True)
+    assert run_record(state)[0] == "reminders 2026-09-18"
+    assert state.result()["delivery"]["sent"] == 20
+    assert send_reminders(now=at)["delivery"]["sent"] == 0
+    assert deliver_notices(now=at)["sent"] == 0
+    assert len(smtp_server.messages) == 45
+
+
+def test_trainee_journey_is_named_and_tagged_for_the_cohort(
+    settings: Settings, cohort_id: str
+) -> None:
+    launch_cohort(cohort_id, now=LAUNCH)
+    state = run_trainee_journey(
+        cohort_id, "aisha.rahman@example.org", now=utc("2026-09-24T08:30"), return_state=True
+    )
+    name, tags = run_record(state)
+    assert name == "journey mk-2026 / aisha.rahman@example.org"
+    assert tags == ["cohort:mk-2026"]
+    result = state.result()
+    assert result["position"] == "training"
+    assert result["queued"]["queued"] == 2  # her -7d and -1d training reminders
+
+
+def test_record_completion_with_bad_input_fails_the_run_and_writes_nothing(
+    settings: Settings, cohort_id: str
+) -> None:
+    state = record_completion(
+        cohort_id, ["aisha.rahman@example.org"], "lisening", now=LAUNCH, return_state=True
+    )
+    assert state.is_failed()
+    with pytest.raises(Exception, match="unknown milestone 'lisening'"):
+        state.result()
+    assert count(settings.database_url, Completion) == 0
+    done = record_completion(cohort_id, ["aisha.rahman@example.org"], "training", now=LAUNCH)
+    assert done == {"recorded": 1, "already": 0}

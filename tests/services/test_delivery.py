@@ -1,0 +1,165 @@
+"""Delivery: a real SMTP server on loopback receives, parses and checks what is sent."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from icalendar import Calendar
+from sqlalchemy import select, update
+
+from journey.db import session_scope
+from journey.mail.render import message_id_for
+from journey.models import Enrolment, EnrolmentStatus, Notice, NoticeStatus, Person
+from journey.services.delivery import claim_batch, deliver_all
+from journey.services.record import record
+from journey.services.sweep import launch, sweep
+from journey.settings import Settings
+from tests.conftest import utc
+from tests.smtp_server import SmtpServer
+
+LAUNCH = utc("2026-09-01T09:00")
+AISHA = "aisha.rahman@example.org"
+
+
+def launch_and_deliver(config: Settings, cohort_id: str) -> None:
+    with session_scope(config.database_url) as session:
+        launch(session=session, cohort_id=cohort_id, now=LAUNCH)
+    deliver_all(url=config.database_url, settings=config, now=LAUNCH)
+
+
+def statuses(url: str) -> Counter[str]:
+    with session_scope(url) as session:
+        return Counter(n.status.value for n in session.scalars(select(Notice)))
+
+
+def test_launch_notices_arrive_with_both_parts_and_a_calendar_invitation(
+    use_smtp: Settings, cohort_id: str, smtp_server: SmtpServer
+) -> None:
+    launch_and_deliver(use_smtp, cohort_id)
+    assert len(smtp_server.messages) == 25
+    welcome = next(r.message for r in smtp_server.messages if r.rcpt_tos == [AISHA])
+    assert welcome["To"].addresses[0].display_name == "Aisha Rahman"
+    assert welcome.get_body(("plain",)) is not None and welcome.get_body(("html",)) is not None
+    assert "Aisha" in welcome.get_body(("plain",)).get_content()
+    [ics] = [p for p in welcome.iter_attachments() if p.get_content_type() == "text/calendar"]
+    calendar = Calendar.from_ical(ics.get_payload(decode=True))
+    uids = sorted(str(e["UID"]) for e in calendar.walk("VEVENT"))
+    assert uids == [
+        "mk-2026-training-0-1@leadership-journey",
+        "mk-2026-training-0-2@leadership-journey",
+    ]
+    assert str(calendar["METHOD"]) == "REQUEST"
+    with session_scope(use_smtp.database_url) as session:
+        key = session.scalar(
+            select(Notice.key)
+            .join(Person, Person.id == Notice.person_id)
+            .where(Notice.template == "welcome", Person.email == AISHA)
+        )
+    assert welcome["Message-ID"] == message_id_for(key)
+    assert statuses(use_smtp.database_url) == {"sent": 25}
+
+
+def test_delivering_again_sends_nothing_twice(
+    use_smtp: Settings, cohort_id: str, smtp_server: SmtpServer
+) -> None:
+    launch_and_deliver(use_smtp, cohort_id)
+    result = deliver_all(url=use_smtp.database_url, settings=use_smtp, now=LAUNCH)
+    assert result.sent == 0 and len(smtp_server.messages) == 25
+
+
+def test_the_send_time_gate_cancels_what_was_done_or_withdrawn_meanwhile(
+    use_smtp: Settings, cohort_id: str, smtp_server: SmtpServer
+) -> None:
+    launch_and_deliver(use_smtp, cohort_id)
+    at = utc("2026-10-31T09:00")  # listening -7d@09:00 (GMT)
+    url = use_smtp.database_url
+    with session_scope(url) as session:
+        # 20 listening reminders, and 14 mentoring-1 booking notices from 3 Oct (still
+        # useful: the booking window is open until 21 Nov); the training ones are stale.
+        assert sweep(session=session, now=at).queued == 34
+        record(
+            session=session,
+            cohort_id=cohort_id,
+            emails=[AISHA],
+            milestone="listening",
+            on=None,
+            now=at,
+        )
+        session.execute(
+            update(Enrolment)
+            .where(
+                Enrolment.person_id
+                == select(Person.id)
+                .where(Person.email == "yusuf.patel@example.org")
+                .scalar_subquery()
+            )
+            .values(status=EnrolmentStatus.WITHDRAWN)
+        )
+    result = deliver_all(url=url, settings=use_smtp, now=at)
+    assert (result.sent, result.cancelled) == (31, 3)
+    with session_scope(url) as session:
+        reasons = sorted(
+            n.last_error or ""
+            for n in session.scalars(select(Notice).where(Notice.status == NoticeStatus.CANCELLED))
+        )
+    assert reasons == ["milestone done"] + ["trainee withdrew or opted out"] * 2
+
+
+def test_a_refused_recipient_fails_alone_with_the_servers_reply(
+    use_smtp: Settings, cohort_id: str, smtp_server: SmtpServer
+) -> None:
+    smtp_server.refuse_recipient(AISHA)
+    launch_and_deliver(use_smtp, cohort_id)
+    assert len(smtp_server.messages) == 24
+    with session_scope(use_smtp.database_url) as session:
+        failed = session.scalars(select(Notice).where(Notice.status == NoticeStatus.FAILED)).one()
+    assert failed.last_error is not None and failed.last_error.startswith("550 5.1.1")
+
+
+def test_temporary_replies_are_retried(
+    use_smtp: Settings, cohort_id: str, smtp_server: SmtpServer
+) -> None:
+    smtp_server.fail_data(2)
+    launch_and_deliver(use_smtp, cohort_id)
+    assert len(smtp_server.messages) == 25
+    assert statuses(use_smtp.database_url) == {"sent": 25}
+
+
+def test_a_server_that_is_down_leaves_everything_pending_for_the_next_sweep(
+    use_smtp: Settings, cohort_id: str, smtp_server: SmtpServer
+) -> None:
+    smtp_server.stop()
+    with session_scope(use_smtp.database_url) as session:
+        launch(session=session, cohort_id=cohort_id, now=LAUNCH)
+    result = deliver_all(url=use_smtp.database_url, settings=use_smtp, now=LAUNCH)
+    assert result.unavailable and str(smtp_server.port) in result.unavailable
+    assert statuses(use_smtp.database_url) == {"pending": 25}
+    smtp_server.start()
+    result = deliver_all(url=use_smtp.database_url, settings=use_smtp, now=LAUNCH)
+    assert result.sent == 25 and len(smtp_server.messages) == 25
+
+
+def test_a_crashed_workers_claims_become_claimable_when_the_lease_lapses(
+    settings: Settings, cohort_id: str
+) -> None:
+    url = settings.database_url
+    with session_scope(url) as session:
+        launch(session=session, cohort_id=cohort_id, now=LAUNCH)
+    with session_scope(url) as session:
+        held = claim_batch(session, worker="crashed", now=LAUNCH, limit=100, lease_seconds=600)
+    assert len(held) == 25
+    with session_scope(url) as session:
+        assert claim_batch(session, worker="other", now=LAUNCH, limit=100, lease_seconds=600) == []
+    later = utc("2026-09-01T09:11")
+    assert deliver_all(url=url, settings=settings, now=later).sent == 25
+
+
+def test_without_an_smtp_host_notices_become_eml_files(
+    settings: Settings, cohort_id: str, tmp_path: Path
+) -> None:
+    launch_and_deliver(settings, cohort_id)
+    files = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(files) == 25
+    launch_and_deliver(settings, cohort_id)
+    assert len(sorted((tmp_path / "outbox").glob("*.eml"))) == 25

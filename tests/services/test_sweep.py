@@ -1,0 +1,85 @@
+"""Launch and the daily sweep: what is due is queued once; late notices are skipped."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select
+
+from journey.db import session_scope
+from journey.models import Notice, NoticeStatus, RuleAdoption
+from journey.services.sweep import launch, sweep
+from journey.settings import Settings
+from tests.conftest import utc
+
+
+def notices(url: str) -> list[Notice]:
+    with session_scope(url) as session:
+        return list(session.scalars(select(Notice).order_by(Notice.key)))
+
+
+def do_launch(url: str, cohort_id: str, at: str) -> None:
+    with session_scope(url) as session:
+        launch(session=session, cohort_id=cohort_id, now=utc(at))
+
+
+def do_sweep(url: str, at: str) -> int:
+    with session_scope(url) as session:
+        return sweep(session=session, now=utc(at)).queued
+
+
+def test_launch_welcomes_every_trainee_and_tells_mentors_and_facilitators(
+    settings: Settings, cohort_id: str
+) -> None:
+    do_launch(settings.database_url, cohort_id, "2026-09-01T09:00")
+    kinds = Counter(n.template for n in notices(settings.database_url))
+    assert kinds == {"welcome": 20, "mentor-assignment": 3, "facilitator-assignment": 2}
+
+
+def test_launching_twice_queues_nothing_more_and_keeps_the_launch_time(
+    settings: Settings, cohort_id: str
+) -> None:
+    do_launch(settings.database_url, cohort_id, "2026-09-01T09:00")
+    first = [n.key for n in notices(settings.database_url)]
+    do_launch(settings.database_url, cohort_id, "2026-09-02T09:00")
+    assert [n.key for n in notices(settings.database_url)] == first
+    with session_scope(settings.database_url) as session:
+        adopted = {a.first_seen_at for a in session.scalars(select(RuleAdoption))}
+    assert adopted == {utc("2026-09-01T09:00")}
+
+
+def test_a_dry_run_launch_writes_nothing(settings: Settings, cohort_id: str) -> None:
+    with session_scope(settings.database_url) as session:
+        result = launch(
+            session=session, cohort_id=cohort_id, now=utc("2026-09-01T09:00"), dry_run=True
+        )
+    assert result.welcomes == 20
+    assert notices(settings.database_url) == []
+
+
+def test_the_sweep_queues_each_notice_once(settings: Settings, cohort_id: str) -> None:
+    do_launch(settings.database_url, cohort_id, "2026-09-01T09:00")
+    assert do_sweep(settings.database_url, "2026-09-18T08:00") == 20  # training -7d, 09:00 BST
+    assert do_sweep(settings.database_url, "2026-09-18T08:00") == 0
+    assert do_sweep(settings.database_url, "2026-09-18T12:00") == 0
+
+
+def test_after_an_outage_useful_notices_go_late_and_stale_ones_are_skipped(
+    settings: Settings, cohort_id: str
+) -> None:
+    """Nothing swept from 17 to 25 Sep: the -1d reminder of the 24th is still worth sending
+    on the 25th before 09:30; the -7d reminder of the 18th is too (it is about the same
+    training). After the training has started, both are skipped and listed."""
+    do_launch(settings.database_url, cohort_id, "2026-09-01T09:00")
+    with session_scope(settings.database_url) as session:
+        result = sweep(session=session, now=utc("2026-09-25T09:00"))  # 10:00 BST, started
+    assert result.queued == 0 and result.skipped == 40
+    statuses = Counter(n.status for n in notices(settings.database_url) if n.milestone)
+    assert statuses == {NoticeStatus.SKIPPED: 40}
+
+
+def test_notices_due_before_the_training_starts_still_go_after_a_short_outage(
+    settings: Settings, cohort_id: str
+) -> None:
+    do_launch(settings.database_url, cohort_id, "2026-09-01T09:00")
+    assert do_sweep(settings.database_url, "2026-09-25T07:00") == 40  # 08:00 BST, before 09:30

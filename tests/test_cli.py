@@ -1,0 +1,146 @@
+"""The ``journey`` command: examples in every help, one-line errors, no Prefect where not needed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from journey.cli import app
+from journey.settings import Settings
+from tests.conftest import EXAMPLES
+
+COMMANDS = [
+    ["db", "upgrade"],
+    ["cohort", "import"],
+    ["launch"],
+    ["record"],
+    ["remind"],
+    ["upcoming"],
+    ["status"],
+    ["demo"],
+]
+
+
+def journey(
+    *args: str,
+    env: dict[str, str] | None = None,
+    probe_prefect: bool = False,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a fresh interpreter; optionally report whether Prefect got imported."""
+    code = (
+        "import sys\nfrom journey.cli import main\nsys.argv = ['journey', *sys.argv[1:]]\n"
+        "try:\n    main()\nfinally:\n"
+        + (
+            "    print('PREFECT IMPORTED' if 'prefect' in sys.modules else 'no prefect',"
+            " file=sys.stderr)\n"
+            if probe_prefect
+            else "    pass\n"
+        )
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_help_shows_an_example(command: list[str]) -> None:
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Example: journey" in result.output
+
+
+def test_everyday_commands_do_not_import_prefect(settings: Settings, cohort_id: str) -> None:
+    for args in (
+        ["--help"],
+        ["status", cohort_id],
+        ["upcoming", "--days", "3"],
+        ["record", cohort_id, "aisha.rahman@example.org", "listening"],
+    ):
+        result = journey(*args, probe_prefect=True)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.strip().endswith("no prefect"), args
+
+
+def test_unknown_cohort_is_one_line_and_exit_code_1(settings: Settings) -> None:
+    result = journey("record", "nope", "a@example.org", "listening")
+    assert result.returncode == 1
+    assert result.stderr == "Error: unknown cohort 'nope' (see: journey status --help)\n"
+
+
+def test_an_uninitialised_database_says_what_to_run(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = journey("status", "mk-2026", env={"JOURNEY_DATABASE_URL": url})
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"Error: the database at {url} is not initialised; run: journey db upgrade\n"
+    )
+
+
+def test_a_bad_roster_lists_every_problem_and_writes_nothing(
+    settings: Settings, tmp_path: Path
+) -> None:
+    roster = (EXAMPLES / "roster.csv").read_text().splitlines()
+    roster[2] = roster[2].replace("david.okonkwo@example.org", "david.okonkwo@")
+    roster[3] = roster[3].replace(",member,", ",gold,")
+    (tmp_path / "roster.csv").write_text("\n".join(roster) + "\n")
+    result = journey(
+        "cohort", "import", str(EXAMPLES / "cohort.yaml"), "--roster", str(tmp_path / "roster.csv")
+    )
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Error: 2 problems found; nothing was written"
+    assert lines[1].startswith(f"{tmp_path / 'roster.csv'}:3: email: ")
+    assert lines[2].startswith(f"{tmp_path / 'roster.csv'}:4: place: unknown place type 'gold'")
+    assert "Traceback" not in result.stderr
+
+
+def test_import_record_and_status_as_an_organiser_would(settings: Settings) -> None:
+    imported = journey(
+        "cohort", "import", str(EXAMPLES / "cohort.yaml"), "--roster", str(EXAMPLES / "roster.csv")
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.startswith("Imported cohort mk-2026: 20 trainees added, 0 updated.")
+    recorded = journey(
+        "record", "mk-2026", "aisha.rahman@example.org,yusuf.patel@example.org", "training"
+    )
+    assert recorded.stdout == "training: 2 recorded.\n"
+    again = journey("record", "mk-2026", "aisha.rahman@example.org", "training")
+    assert again.stdout == "training: 0 recorded, 1 already recorded.\n"
+    report = json.loads(
+        journey("status", "mk-2026", "--format", "json", "--now", "2026-10-01").stdout
+    )
+    aisha = next(t for t in report["trainees"] if t["email"] == "aisha.rahman@example.org")
+    assert aisha["milestones"]["training"] == "done"
+    assert report["launched"] is False
+
+
+def test_attendance_from_a_csv_file(settings: Settings, cohort_id: str, tmp_path: Path) -> None:
+    sheet = tmp_path / "set-1.csv"
+    sheet.write_text("name,email\nAisha,aisha.rahman@example.org\nYusuf,yusuf.patel@example.org\n")
+    result = journey("record", cohort_id, f"@{sheet}", "learning-set-1")
+    assert (result.returncode, result.stdout) == (0, "learning-set-1: 2 recorded.\n")
+
+
+def test_csv_status_cannot_smuggle_a_formula(settings: Settings, tmp_path: Path) -> None:
+    roster = (
+        (EXAMPLES / "roster.csv").read_text().replace("Margaret O'Connor", "=cmd|' /C calc'!A0")
+    )
+    (tmp_path / "roster.csv").write_text(roster)
+    journey(
+        "cohort", "import", str(EXAMPLES / "cohort.yaml"), "--roster", str(tmp_path / "roster.csv")
+    )
+    out = journey("status", "mk-2026", "--format", "csv").stdout.splitlines()
+    assert out[1].startswith("'=cmd|' /C calc'!A0,")

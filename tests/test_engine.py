@@ -1,0 +1,220 @@
+"""The journey engine: pure functions of programme, cohort dates, records and a clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from journey.engine import (
+    CohortPlan,
+    Slot,
+    State,
+    TraineeRecord,
+    due_notices,
+    evaluate,
+    notices_between,
+    occurrences,
+    planned_notices,
+)
+from journey.programme import load_programme
+
+LONDON = ZoneInfo("Europe/London")
+PROGRAMME = load_programme("default")
+
+
+def local(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LONDON).astimezone(UTC)
+
+
+def slot(n: int, start: str, end: str, event_id: int) -> Slot:
+    return Slot(n, local(start), local(f"{start[:10]}T{end}"), event_id)
+
+
+def make_plan(launched_at: datetime | None = None, **overrides: object) -> CohortPlan:
+    values: dict[str, object] = {
+        "cohort_id": "mk-2026",
+        "timezone": "Europe/London",
+        "training": (
+            slot(1, "2026-09-25T09:30", "16:30", 1),
+            slot(2, "2026-09-26T09:30", "16:30", 2),
+        ),
+        "learning_sets": {
+            7: (
+                slot(1, "2026-12-03T17:30", "19:30", 3),
+                slot(2, "2027-02-04T17:30", "19:30", 4),
+                slot(3, "2027-04-01T17:30", "19:30", 5),
+            )
+        },
+        "graduation": slot(1, "2027-06-17T18:00", "20:00", 6),
+        "launched_at": launched_at or local("2026-09-01T10:00"),
+    }
+    values.update(overrides)
+    return CohortPlan(**values)  # type: ignore[arg-type]
+
+
+def make_trainee(**overrides: object) -> TraineeRecord:
+    values: dict[str, object] = {
+        "ref": "17",
+        "follow_up": True,
+        "learning_set_id": 7,
+        "has_mentor": True,
+    }
+    values.update(overrides)
+    return TraineeRecord(**values)  # type: ignore[arg-type]
+
+
+ALL_RECORDS = [(m.id, n) for m in PROGRAMME.milestones for n in (1, 2)]
+moments = st.datetimes(
+    min_value=datetime(2026, 8, 1), max_value=datetime(2027, 8, 1), timezones=st.just(UTC)
+)
+records = st.sets(st.sampled_from(ALL_RECORDS), max_size=len(ALL_RECORDS))
+
+
+def with_done(done: set[tuple[str, int]], **overrides: object) -> TraineeRecord:
+    return make_trainee(done={key: date(2026, 10, 1) for key in done}, **overrides)
+
+
+@given(done=records, now=moments, follow_up=st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_a_done_milestone_never_produces_a_notice(
+    done: set[tuple[str, int]], now: datetime, follow_up: bool
+) -> None:
+    trainee = with_done(done, follow_up=follow_up)
+    plan = make_plan()
+    done_ids = {
+        o.milestone.id
+        for o in occurrences(PROGRAMME, plan, trainee)
+        if evaluate(PROGRAMME, plan, trainee, now).state_of(o.milestone.id) is State.DONE
+    }
+    assert not [n for n in due_notices(PROGRAMME, plan, trainee, now) if n.milestone in done_ids]
+
+
+@given(done=records, now=moments)
+@settings(max_examples=100, deadline=None)
+def test_the_same_inputs_give_the_same_notice_keys(
+    done: set[tuple[str, int]], now: datetime
+) -> None:
+    first = [n.key for n in due_notices(PROGRAMME, make_plan(), with_done(done), now)]
+    again = [n.key for n in due_notices(PROGRAMME, make_plan(), with_done(done), now)]
+    assert first == again
+    assert len(set(first)) == len(first)
+
+
+@given(now=moments, launch=moments, adopted=moments)
+@settings(max_examples=200, deadline=None)
+def test_notices_are_never_due_before_their_rules_effective_time(
+    now: datetime, launch: datetime, adopted: datetime
+) -> None:
+    plan = make_plan(launched_at=launch, rule_adopted={"listening/-7d@09:00>trainee": adopted})
+    for n in due_notices(PROGRAMME, plan, make_trainee(), now):
+        assert launch <= n.due_at <= now
+        if n.milestone == "listening" and n.rule == "-7d@09:00>trainee":
+            assert n.due_at >= adopted
+
+
+def test_a_reminder_is_at_nine_local_on_both_sides_of_the_clock_change() -> None:
+    """-7d@09:00 before a stage due in BST and one due in GMT: 09:00 on the wall both times."""
+    plan = make_plan()
+    notices = planned_notices(PROGRAMME, plan, make_trainee())
+    listening = next(n for n in notices if n.key.endswith("listening/-7d@09:00>trainee/2026-11-07"))
+    by_summer = next(n for n in notices if n.milestone == "training" and n.rule.startswith("-7d"))
+    assert listening.due_at.astimezone(LONDON).hour == 9  # 31 Oct 2026, after the change
+    assert listening.due_at.hour == 9  # GMT: UTC 09:00
+    assert by_summer.due_at.astimezone(LONDON).hour == 9  # 18 Sep 2026, BST
+    assert by_summer.due_at.hour == 8  # UTC 08:00
+
+
+def test_the_march_clock_change_keeps_local_time() -> None:
+    plan = make_plan()
+    notices = planned_notices(PROGRAMME, plan, make_trainee())
+    set3 = next(n for n in notices if n.milestone == "learning-set-3" and n.rule.startswith("-14d"))
+    assert set3.due_at.astimezone(LONDON).hour == 9  # 18 Mar 2027, GMT
+    late = next(n for n in notices if n.milestone == "learning-set-3" and n.rule.startswith("-1d"))
+    assert late.due_at.astimezone(LONDON).hour == 9  # 31 Mar 2027, BST
+    assert late.due_at.hour == 8
+
+
+def test_a_cohort_launched_late_sends_nothing_for_milestones_already_past() -> None:
+    plan = make_plan(launched_at=local("2026-11-20T10:00"))
+    due = due_notices(PROGRAMME, plan, make_trainee(), local("2026-11-20T10:00"))
+    assert due == []
+    later = due_notices(PROGRAMME, plan, make_trainee(), local("2026-11-21T10:00"))
+    # Only what comes due after the launch: listening's overdue nudges on 21 Nov, 09:00.
+    assert sorted(n.rule for n in later) == ["+14d@09:00>organiser", "+14d@09:00>trainee"]
+    assert {n.milestone for n in later} == {"listening"}
+
+
+def test_states_position_and_graduation() -> None:
+    done = {
+        ("training", 1): date(2026, 9, 25),
+        ("training", 2): date(2026, 9, 26),
+        ("listening", 1): date(2026, 11, 1),
+    }
+    view = evaluate(PROGRAMME, make_plan(), make_trainee(done=done), local("2026-11-28T12:00"))
+    assert view.state_of("training") is State.DONE
+    assert view.state_of("listening") is State.DONE
+    assert view.state_of("issues") is State.DUE  # due 5 Dec, within 14 days
+    assert view.state_of("research") is State.UPCOMING
+    assert view.state_of("mentoring-1") is State.OVERDUE  # window closed 21 Nov
+    assert view.position == "mentoring-1"
+    assert view.eligible is False
+    assert view.missing[0].startswith("3 of 4 mentoring")
+
+
+def test_graduation_eligibility_follows_the_programme_rule() -> None:
+    done = {
+        ("training", 1): date(2026, 9, 25),
+        ("training", 2): date(2026, 9, 26),
+        ("presentation", 1): date(2027, 4, 1),
+        ("learning-set-1", 1): date(2026, 12, 3),
+        ("learning-set-3", 1): date(2027, 4, 1),
+    }
+    done |= {(f"mentoring-{n}", 1): date(2027, 1, n) for n in (1, 2, 3)}
+    view = evaluate(PROGRAMME, make_plan(), make_trainee(done=done), local("2027-06-01T12:00"))
+    assert view.eligible is True and view.missing == ()
+    one_day = {k: v for k, v in done.items() if k != ("training", 2)}
+    view = evaluate(PROGRAMME, make_plan(), make_trainee(done=one_day), local("2027-06-01T12:00"))
+    assert view.eligible is False
+    assert view.missing == ("Two-Day Training (every session)",)
+
+
+def test_follow_up_milestones_do_not_apply_without_follow_up() -> None:
+    view = evaluate(
+        PROGRAMME,
+        make_plan(),
+        make_trainee(follow_up=False, learning_set_id=None, has_mentor=False),
+        local("2026-11-28T12:00"),
+    )
+    assert view.state_of("mentoring-1") is State.NOT_APPLICABLE
+    assert view.state_of("graduation") is State.NOT_APPLICABLE
+    assert view.eligible is None
+
+
+def test_withdrawn_trainees_get_nothing_and_not_launched_cohorts_send_nothing() -> None:
+    now = local("2027-01-01T12:00")
+    assert due_notices(PROGRAMME, make_plan(), make_trainee(active=False), now) == []
+    unlaunched = CohortPlan(**{**make_plan().__dict__, "launched_at": None})
+    assert due_notices(PROGRAMME, unlaunched, make_trainee(), now) == []
+
+
+def test_a_moved_session_changes_the_notice_key() -> None:
+    moved = make_plan(
+        learning_sets={
+            7: (slot(1, "2026-12-10T17:30", "19:30", 3), *make_plan().learning_sets[7][1:])
+        }
+    )
+    before = {n.key for n in planned_notices(PROGRAMME, make_plan(), make_trainee())}
+    after = {n.key for n in planned_notices(PROGRAMME, moved, make_trainee())}
+    assert "mk-2026/17/learning-set-1/-1d@09:00>trainee/2026-12-03" in before - after
+    assert "mk-2026/17/learning-set-1/-1d@09:00>trainee/2026-12-10" in after - before
+
+
+def test_notices_between_lists_what_comes_due_in_a_window() -> None:
+    start = local("2026-10-30T00:00")
+    window = notices_between(
+        PROGRAMME, make_plan(), make_trainee(), start, start + timedelta(days=2)
+    )
+    assert [n.key for n in window] == ["mk-2026/17/listening/-7d@09:00>trainee/2026-11-07"]
