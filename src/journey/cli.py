@@ -272,3 +272,7 @@ def _fail(message: str) -> None:
 
     errors.print(f"Error: {message}", markup=False, soft_wrap=True)
     sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from journey.services.status import CohortStatus
     from journey.services.upcoming import UpcomingNotice
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 140)
 errors = Console(stderr=True, highlight=False)
 
 _STATE_STYLE = {"done": "green", "due": "yellow", "overdue": "red", "upcoming": "dim", "n/a": "dim"}

@@ -83,3 +83,19 @@ def test_notices_due_before_the_training_starts_still_go_after_a_short_outage(
 ) -> None:
     do_launch(settings.database_url, cohort_id, "2026-09-01T09:00")
     assert do_sweep(settings.database_url, "2026-09-25T07:00") == 40  # 08:00 BST, before 09:30
+
+
+def test_upcoming_lists_the_queued_and_what_comes_due_without_sending(
+    settings: Settings, cohort_id: str
+) -> None:
+    from journey.services.upcoming import upcoming
+
+    do_launch(settings.database_url, cohort_id, "2026-09-01T09:00")
+    with session_scope(settings.database_url) as session:
+        rows = upcoming(session=session, now=utc("2026-09-12T09:00"), days=7)
+    queued = [r for r in rows if r.queued]
+    planned = [r for r in rows if not r.queued]
+    assert len(queued) == 25 and {r.template for r in queued if r.to == "trainee"} == {"welcome"}
+    assert {(r.template, r.milestone) for r in planned} == {("session-reminder", "training")}
+    assert len(planned) == 20
+    assert len(notices(settings.database_url)) == 25  # nothing new was queued

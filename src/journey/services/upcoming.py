@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from journey.engine import notices_between
-from journey.models import Notice, NoticeStatus, Person
+from journey.models import Enrolment, Notice, NoticeStatus, Person
 from journey.services.loading import load_cohorts, load_trainees
 
 
@@ -18,7 +18,7 @@ class UpcomingNotice:
     due_at: datetime
     cohort_id: str
     to: str  # role
-    trainee: str  # the trainee it concerns (or the recipient, for launch notices)
+    trainee: str  # the trainee it concerns (the recipient, for mentor/facilitator notices)
     template: str
     milestone: str
     queued: bool  # already in the outbox
@@ -52,16 +52,26 @@ def upcoming(
 
 
 def _queued(session: Session, cohort_id: str | None) -> list[UpcomingNotice]:
+    """Notices in the outbox not yet sent; "about" is the trainee, else the recipient."""
+    recipient, trainee = aliased(Person), aliased(Person)
     query = (
-        select(Notice, Person.name)
-        .join(Person, Person.id == Notice.person_id)
+        select(Notice, recipient.name, trainee.name)
+        .join(recipient, recipient.id == Notice.person_id)
+        .outerjoin(Enrolment, Enrolment.id == Notice.enrolment_id)
+        .outerjoin(trainee, trainee.id == Enrolment.person_id)
         .where(Notice.status.in_([NoticeStatus.PENDING, NoticeStatus.CLAIMED]))
     )
     if cohort_id:
         query = query.where(Notice.cohort_id == cohort_id)
     return [
         UpcomingNotice(
-            n.due_at, n.cohort_id, n.recipient_role, name, n.template, n.milestone or "launch", True
+            n.due_at,
+            n.cohort_id,
+            n.recipient_role,
+            about or to,
+            n.template,
+            n.milestone or "launch",
+            True,
         )
-        for n, name in session.execute(query)
+        for n, to, about in session.execute(query)
     ]
