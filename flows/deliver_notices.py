@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from prefect import flow
 
 from journey.flows.naming import deliver_name
+from journey.flows.params import Now
 from journey.tasks.common import resolve_now
 from journey.tasks.deliver import deliver_until_done
 
 
 @flow(name="deliver-notices", flow_run_name=deliver_name)
-def deliver_notices(now: datetime | None = None) -> dict[str, Any]:
-    """Send every due, pending notice. Several can run at once: claims never overlap."""
+def deliver_notices(now: Now = None) -> dict[str, Any]:
+    """Send every due, pending notice. Several can run at once: claims never overlap.
+
+    Args:
+        now: When to act as if it is (UTC unless an offset is given). Default: the current time.
+    """
     return deliver_until_done(resolve_now(now)).__dict__

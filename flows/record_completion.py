@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from prefect import flow
 
 from journey.flows.naming import record_name
+from journey.flows.params import CohortId, DryRun, Emails, Milestone, Now, On
 from journey.tasks.common import resolve_now
 from journey.tasks.record import record_completion as record_task
 
 
 @flow(name="record-completion", flow_run_name=record_name)
 def record_completion(
-    cohort_id: str,
-    emails: list[str],
-    milestone: str,
-    on: date | None = None,
-    now: datetime | None = None,
+    cohort_id: CohortId,
+    emails: Emails,
+    milestone: Milestone,
+    on: On = None,
+    now: Now = None,
+    dry_run: DryRun = False,
 ) -> dict[str, Any]:
-    """Record through the same service as ``journey record``; bad input writes nothing."""
-    return record_task(cohort_id, emails, milestone, on, resolve_now(now))
+    """Record through the same service as ``journey record``; bad input writes nothing.
+
+    Args:
+        cohort_id: The cohort's id, e.g. mk-2026.
+        emails: The trainees' email addresses (one, or a whole session's attendance).
+        milestone: A milestone id from the programme, e.g. listening, mentoring-2, training.
+        on: When it was done. Default: today, or the session's own date.
+        now: When to act as if it is (UTC unless an offset is given). Default: the current time.
+        dry_run: Report what would happen, and change nothing.
+    """
+    return record_task(cohort_id, emails, milestone, on, resolve_now(now), dry_run)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from prefect import flow
 
 from journey.flows.naming import reminders_name
+from journey.flows.params import CohortIds, DryRun, Now
 from journey.tasks.common import resolve_now
 from journey.tasks.deliver import deliver_until_done
 from journey.tasks.plan import queue_due
@@ -15,13 +15,18 @@ from journey.tasks.plan import queue_due
 
 @flow(name="send-reminders", flow_run_name=reminders_name)
 def send_reminders(
-    now: datetime | None = None, cohort_ids: list[str] | None = None, dry_run: bool = False
+    now: Now = None, cohort_ids: CohortIds = None, dry_run: DryRun = False
 ) -> dict[str, Any]:
     """One set-based pass over every launched cohort, then batched delivery.
 
     Prefect units are batches, not notices: one queueing task and one task per batch
     of deliveries, whatever the number of trainees. Anything left pending by an outage
     goes out now if still useful; the rest was marked skipped when queued.
+
+    Args:
+        now: When to act as if it is (UTC unless an offset is given). Default: the current time.
+        cohort_ids: Only these cohorts. Default: every launched cohort.
+        dry_run: Report what would happen, and change nothing.
     """
     at = resolve_now(now)
     queued = queue_due(at, cohort_ids, None, dry_run)

@@ -11,6 +11,7 @@ from journey.db import session_scope
 from journey.engine import evaluate
 from journey.errors import UnknownTrainee
 from journey.flows.naming import journey_name
+from journey.flows.params import CohortId, DryRun, Email, Now
 from journey.services.loading import load_cohort, load_trainees
 from journey.tasks.common import resolve_now, settings
 from journey.tasks.deliver import deliver_until_done
@@ -37,9 +38,17 @@ def evaluate_trainee(cohort_id: str, email: str, now: datetime) -> dict[str, Any
 
 @flow(name="trainee-journey", flow_run_name=journey_name)
 def trainee_journey(
-    cohort_id: str, email: str, now: datetime | None = None, dry_run: bool = False
+    cohort_id: CohortId, email: Email, now: Now = None, dry_run: DryRun = False
 ) -> dict[str, Any]:
-    """Evaluate one trainee, queue and send what is due for them. Safe to run again."""
+    """Evaluate one trainee and queue what is due for them, then deliver the outbox (theirs
+    among whatever else is due). Safe to run again.
+
+    Args:
+        cohort_id: The cohort's id, e.g. mk-2026.
+        email: The trainee's email address.
+        now: When to act as if it is (UTC unless an offset is given). Default: the current time.
+        dry_run: Report what would happen, and change nothing.
+    """
     at = resolve_now(now)
     state = evaluate_trainee(cohort_id, email, at)
     state["queued"] = queue_due(at, [cohort_id], state["enrolment_id"], dry_run)

@@ -13,12 +13,23 @@ from journey.tasks.common import settings
 
 @task(name="record-completion", task_run_name="record {milestone} for {cohort_id}")
 def record_completion(
-    cohort_id: str, emails: list[str], milestone: str, on: date | None, now: datetime
+    cohort_id: str,
+    emails: list[str],
+    milestone: str,
+    on: date | None,
+    now: datetime,
+    dry_run: bool = False,
 ) -> dict[str, int]:
     """Record ``milestone`` for each email; unknown input fails the run, writing nothing."""
     with session_scope(settings().database_url) as session:
         result = record(
-            session=session, cohort_id=cohort_id, emails=emails, milestone=milestone, on=on, now=now
+            session=session,
+            cohort_id=cohort_id,
+            emails=emails,
+            milestone=milestone,
+            on=on,
+            now=now,
+            dry_run=dry_run,
         )
     get_run_logger().info(
         "%s: %d recorded, %d already recorded", milestone, len(result.recorded), len(result.already)

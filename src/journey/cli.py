@@ -137,6 +137,7 @@ def record(
         ),
     ] = None,
     now: NowOption = None,
+    dry_run: DryRun = False,
 ) -> None:
     """Record a completion or attendance for one trainee or a whole session's list.
 
@@ -156,9 +157,10 @@ def record(
             milestone=milestone,
             on=parse_day(on) if on else None,
             now=_now(now),
+            dry_run=dry_run,
         )
     typer.echo(
-        f"{milestone}: {len(result.recorded)} recorded"
+        f"{milestone}: {len(result.recorded)} {'would be recorded' if dry_run else 'recorded'}"
         + (f", {len(result.already)} already recorded" if result.already else "")
         + "."
     )

@@ -89,5 +89,11 @@ def test_record_completion_with_bad_input_fails_the_run_and_writes_nothing(
     with pytest.raises(Exception, match="unknown milestone 'lisening'"):
         state.result()
     assert count(settings.database_url, Completion) == 0
+    trial = record_completion(
+        cohort_id, ["aisha.rahman@example.org"], "training", now=LAUNCH, dry_run=True
+    )
+    assert trial == {"recorded": 1, "already": 0}
+    assert count(settings.database_url, Completion) == 0
     done = record_completion(cohort_id, ["aisha.rahman@example.org"], "training", now=LAUNCH)
     assert done == {"recorded": 1, "already": 0}
+    assert count(settings.database_url, Completion) == 2  # both training days

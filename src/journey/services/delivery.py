@@ -100,17 +100,17 @@ def claim_batch(
     return ids
 
 
-def _settle(url: str, worker: str, notice_id: int, **values: object) -> None:
-    """Record a notice's outcome, if this worker still holds it."""
+def _settle(url: str, worker: str, ids: Sequence[int], **values: object) -> None:
+    """Record an outcome for notices this worker still holds, and end the claim."""
     with session_scope(url) as session:
         session.execute(
             update(Notice)
             .where(
-                Notice.id == notice_id,
+                Notice.id.in_(ids),
                 Notice.claimed_by == worker,
                 Notice.status == NoticeStatus.CLAIMED,
             )
-            .values(**values)
+            .values(claimed_by=None, lease_until=None, **values)
         )
 
 
@@ -154,66 +154,40 @@ def _message(
     return message
 
 
+_STATUS_AFTER = {
+    "sent": NoticeStatus.SENT,
+    "failed": NoticeStatus.FAILED,
+    "retry": NoticeStatus.PENDING,  # a later sweep tries again
+}
+
+
 def _on_result(
     url: str, worker: str, now: datetime, result: DeliveryResult
 ) -> Callable[[SendResult], None]:
+    """Commit each outcome as soon as it is known: a crash re-sends at most one message."""
+
     def record(outcome: SendResult) -> None:
-        if outcome.outcome == "sent":
-            result.sent += 1
-            _settle(
-                url,
-                worker,
-                outcome.notice_id,
-                status=NoticeStatus.SENT,
-                sent_at=now,
-                attempts=Notice.attempts + outcome.attempts,
-                claimed_by=None,
-                lease_until=None,
-                last_error=None,
-            )
-        elif outcome.outcome == "failed":
-            result.failed += 1
+        name = outcome.outcome
+        setattr(result, name, getattr(result, name) + 1)
+        sent = name == "sent"
+        if name == "failed":
             result.failures.append(f"notice {outcome.notice_id}: {outcome.detail}")
-            _settle(
-                url,
-                worker,
-                outcome.notice_id,
-                status=NoticeStatus.FAILED,
-                attempts=Notice.attempts + outcome.attempts,
-                last_error=outcome.detail,
-                claimed_by=None,
-                lease_until=None,
-            )
-        else:
-            result.retry += 1
-            _settle(
-                url,
-                worker,
-                outcome.notice_id,
-                status=NoticeStatus.PENDING,
-                attempts=Notice.attempts + outcome.attempts,
-                last_error=outcome.detail,
-                claimed_by=None,
-                lease_until=None,
-            )
+        _settle(
+            url,
+            worker,
+            [outcome.notice_id],
+            status=_STATUS_AFTER[name],
+            attempts=Notice.attempts + outcome.attempts,
+            last_error=None if sent else outcome.detail,
+            **({"sent_at": now} if sent else {}),
+        )
 
     return record
 
 
 def _release(url: str, worker: str, ids: Sequence[int], reason: str) -> None:
     """Give claims back (server unreachable): they stay pending for the next sweep."""
-    with session_scope(url) as session:
-        session.execute(
-            update(Notice)
-            .where(
-                Notice.id.in_(ids),
-                Notice.claimed_by == worker,
-                Notice.status == NoticeStatus.CLAIMED,
-            )
-            .values(
-                status=NoticeStatus.PENDING, claimed_by=None, lease_until=None, last_error=reason
-            )
-        )
+    _settle(url, worker, ids, status=NoticeStatus.PENDING, last_error=reason)
 
 
 def _run_async(coro: Coroutine[Any, Any, T]) -> T:

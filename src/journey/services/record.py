@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journey.engine import Occurrence, local_date, occurrence
@@ -34,13 +33,14 @@ def record(
     milestone: str,
     on: date | None,
     now: datetime,
+    dry_run: bool = False,
 ) -> RecordResult:
     """Record that each trainee did ``milestone`` (on ``on``, default: today or the session).
 
     Every email is checked before anything is written; an unknown one fails the whole
     command. For the multi-day training, ``on`` picks the day, and no ``on`` means both
     days. Recording again changes nothing. Notices already queued for it are cancelled
-    by the send-time gate.
+    by the send-time gate. ``dry_run`` checks everything and reports, writing nothing.
     """
     loaded = load_cohort(session, cohort_id)
     if milestone not in loaded.programme.ids:
@@ -50,7 +50,7 @@ def record(
     plans = [(t, _plan_for(loaded, t, milestone, on, today)) for t in trainees]
     result = RecordResult(cohort_id, milestone)
     for trainee, entries in plans:
-        added = sum(_write(session, trainee, milestone, n, day, now) for n, day in entries)
+        added = sum(_write(session, trainee, milestone, n, day, now, dry_run) for n, day in entries)
         email = trainee.enrolment.person.email or ""
         (result.recorded if added else result.already).append(email)
     session.flush()
@@ -97,47 +97,43 @@ def _session_days(occ: Occurrence, tz: str) -> list[date]:
 
 
 def _write(
-    session: Session, trainee: LoadedTrainee, milestone: str, number: int, day: date, now: datetime
+    session: Session,
+    trainee: LoadedTrainee,
+    milestone: str,
+    number: int,
+    day: date,
+    now: datetime,
+    dry_run: bool,
 ) -> bool:
-    """Insert one record unless it exists; True if it was new."""
-    enrolment_id = trainee.enrolment.id
+    """Add one record unless the trainee has it already; True if it is new."""
+    if (milestone, number) in trainee.record.done:
+        return False
+    if not dry_run:
+        session.add(_row(trainee, milestone, number, day, now))
+    return True
+
+
+def _row(
+    trainee: LoadedTrainee, milestone: str, number: int, day: date, now: datetime
+) -> Completion | MentoringMeeting:
+    """Mentoring is kept as a dated meeting (nothing about its content); the rest as completions."""
+    enrolment = trainee.enrolment
     mentoring = _MENTORING.match(milestone)
     if mentoring:
-        n = int(mentoring[1])
-        if session.scalar(
-            select(MentoringMeeting.id).where(
-                MentoringMeeting.enrolment_id == enrolment_id, MentoringMeeting.number == n
-            )
-        ):
-            return False
-        session.add(
-            MentoringMeeting(
-                enrolment_id=enrolment_id,
-                number=n,
-                met_on=day,
-                mentor_id=trainee.enrolment.mentor_id,
-                recorded_at=now,
-            )
-        )
-        return True
-    if session.scalar(
-        select(Completion.id).where(
-            Completion.enrolment_id == enrolment_id,
-            Completion.milestone == milestone,
-            Completion.occurrence == number,
-        )
-    ):
-        return False
-    session.add(
-        Completion(
-            enrolment_id=enrolment_id,
-            milestone=milestone,
-            occurrence=number,
-            completed_on=day,
+        return MentoringMeeting(
+            enrolment_id=enrolment.id,
+            number=int(mentoring[1]),
+            met_on=day,
+            mentor_id=enrolment.mentor_id,
             recorded_at=now,
         )
+    return Completion(
+        enrolment_id=enrolment.id,
+        milestone=milestone,
+        occurrence=number,
+        completed_on=day,
+        recorded_at=now,
     )
-    return True
 
 
 def emails_from_csv(path: str, text: str) -> list[str]:
