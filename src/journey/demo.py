@@ -11,7 +11,7 @@ import os
 import random
 import shutil
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -94,7 +94,7 @@ def _simulate(url: str, seed: int) -> tuple[list[Done], list[datetime]]:
     moments: dict[date, datetime] = {}
     with session_scope(url) as session:
         loaded = load_cohort(session, COHORT)
-        plan = loaded.plan.__class__(**{**loaded.plan.__dict__, "launched_at": LAUNCH_AT})
+        plan = replace(loaded.plan, launched_at=LAUNCH_AT)
         tz = loaded.cohort.timezone
         for t in load_trainees(session, [COHORT])[COHORT]:
             email = t.enrolment.person.email or ""

@@ -163,3 +163,28 @@ def test_without_an_smtp_host_notices_become_eml_files(
     assert len(files) == 25
     launch_and_deliver(settings, cohort_id)
     assert len(sorted((tmp_path / "outbox").glob("*.eml"))) == 25
+
+
+def test_concurrent_claimers_on_sqlite_never_share_a_notice(
+    settings: Settings, cohort_id: str
+) -> None:
+    """Four threads claim small batches at once until nothing is left: no id twice."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = settings.database_url
+    with session_scope(url) as session:
+        launch(session=session, cohort_id=cohort_id, now=LAUNCH)
+
+    def drain(worker: str) -> list[int]:
+        mine: list[int] = []
+        while True:
+            with session_scope(url) as session:
+                got = claim_batch(session, worker=worker, now=LAUNCH, limit=3, lease_seconds=600)
+            if not got:
+                return mine
+            mine += got
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        claimed = list(pool.map(drain, ["a", "b", "c", "d"]))
+    every = [i for ids in claimed for i in ids]
+    assert len(every) == len(set(every)) == 25

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journey.engine import evaluate, is_done, occurrence
+from journey.engine import eligibility, is_done, occurrence, occurrences
 from journey.mail.render import EventInfo, NoticeContext
 from journey.models import CohortEvent, Enrolment, EventKind, LearningSet, Mentor, Notice, Person
 from journey.services.loading import LoadedCohort, LoadedTrainee, load_cohorts, load_trainees
@@ -85,7 +85,7 @@ def _judge_one(world: _World, notice: Notice, now: datetime) -> Verdict:
             return Verdict(notice, cancel=reason)
     if notice.useful_until <= now:
         return Verdict(notice, skip="no longer useful: sent too late")
-    return Verdict(notice, context=_context(world, loaded, trainee, notice, recipient, now))
+    return Verdict(notice, context=_context(world, loaded, trainee, notice, recipient))
 
 
 def _stale(loaded: LoadedCohort, trainee: LoadedTrainee, notice: Notice) -> str | None:
@@ -163,8 +163,8 @@ def _context(
     trainee: LoadedTrainee | None,
     notice: Notice,
     recipient: Person,
-    now: datetime,
 ) -> NoticeContext:
+    """Everything the notice's templates may show."""
     cohort = loaded.cohort
     organiser = world.people[cohort.organiser_id]
     enrolment = trainee.enrolment if trainee else None
@@ -173,15 +173,7 @@ def _context(
     lset = _learning_set(world, enrolment, notice, recipient)
     milestone = loaded.programme.milestone(notice.milestone) if notice.milestone else None
     occ = occurrence(milestone, loaded.plan, trainee.record) if milestone and trainee else None
-    eligible: bool | None = None
-    missing: tuple[str, ...] = ()
-    if (
-        milestone is not None
-        and milestone.id == getattr(loaded.programme.graduation, "milestone", None)
-        and trainee is not None
-    ):
-        view = evaluate(loaded.programme, loaded.plan, trainee.record, now)
-        eligible, missing = view.eligible, view.missing
+    eligible, missing = _graduation(loaded, trainee)
     return NoticeContext(
         template=notice.template,
         key=notice.key,
@@ -205,6 +197,16 @@ def _context(
         eligible=eligible,
         missing=tuple(missing),
     )
+
+
+def _graduation(
+    loaded: LoadedCohort, trainee: LoadedTrainee | None
+) -> tuple[bool | None, tuple[str, ...]]:
+    """Whether the trainee may graduate and what is missing (for graduation notices)."""
+    if trainee is None:
+        return None, ()
+    occs = occurrences(loaded.programme, loaded.plan, trainee.record)
+    return eligibility(loaded.programme, occs, trainee.record)
 
 
 def _people_for(world: _World, notice: Notice, recipient: Person) -> tuple[str, ...]:

@@ -72,7 +72,12 @@ def worker_name() -> str:
 def claim_batch(
     session: Session, *, worker: str, now: datetime, limit: int, lease_seconds: int
 ) -> list[int]:
-    """Claim up to ``limit`` due notices (pending, or claimed with a lapsed lease)."""
+    """Claim up to ``limit`` due notices (pending, or claimed with a lapsed lease).
+
+    One statement, ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING id``:
+    on Postgres concurrent claimers skip each other's rows; on SQLite the statement takes
+    the write lock before it reads, so two claimers queue up instead of overlapping.
+    """
     claimable = (
         select(Notice.id)
         .where(
@@ -86,18 +91,18 @@ def claim_batch(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    ids = list(session.scalars(claimable))
-    if ids:
-        session.execute(
-            update(Notice)
-            .where(Notice.id.in_(ids))
-            .values(
-                status=NoticeStatus.CLAIMED,
-                claimed_by=worker,
-                lease_until=now + timedelta(seconds=lease_seconds),
-            )
+    claim = (
+        update(Notice)
+        .where(Notice.id.in_(claimable.scalar_subquery()))
+        .values(
+            status=NoticeStatus.CLAIMED,
+            claimed_by=worker,
+            lease_until=now + timedelta(seconds=lease_seconds),
         )
-    return ids
+        .returning(Notice.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(session.scalars(claim))
 
 
 def _settle(url: str, worker: str, ids: Sequence[int], **values: object) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -43,8 +43,12 @@ def _slot(event: CohortEvent) -> Slot:
     return Slot(event.number, event.starts_at, event.ends_at, event.id, event.cancelled)
 
 
-def _plan(cohort: Cohort, events: Iterable[CohortEvent], adopted: dict[str, object]) -> CohortPlan:
-    training, sets, graduation = [], defaultdict(list), None
+def _plan(
+    cohort: Cohort, events: Iterable[CohortEvent], adopted: dict[str, datetime]
+) -> CohortPlan:
+    training: list[Slot] = []
+    sets: dict[int, list[Slot]] = defaultdict(list)
+    graduation: Slot | None = None
     for e in sorted(events, key=lambda e: (e.kind, e.learning_set_id or 0, e.number)):
         if e.kind is EventKind.TRAINING:
             training.append(_slot(e))
@@ -59,7 +63,7 @@ def _plan(cohort: Cohort, events: Iterable[CohortEvent], adopted: dict[str, obje
         learning_sets={k: tuple(v) for k, v in sets.items()},
         graduation=graduation,
         launched_at=cohort.launched_at,
-        rule_adopted=adopted,  # type: ignore[arg-type]
+        rule_adopted=adopted,
     )
 
 
@@ -73,7 +77,7 @@ def load_cohorts(session: Session, cohort_ids: Iterable[str] | None = None) -> l
     events: dict[str, list[CohortEvent]] = defaultdict(list)
     for e in session.scalars(select(CohortEvent).where(CohortEvent.cohort_id.in_(ids))):
         events[e.cohort_id].append(e)
-    adopted: dict[str, dict[str, object]] = defaultdict(dict)
+    adopted: dict[str, dict[str, datetime]] = defaultdict(dict)
     for a in session.scalars(select(RuleAdoption).where(RuleAdoption.cohort_id.in_(ids))):
         adopted[a.cohort_id][a.rule_key] = a.first_seen_at
     return [

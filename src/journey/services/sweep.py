@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -87,8 +87,8 @@ def launch(
         cohort.launched_at = now
         session.flush()
     [loaded] = load_cohorts(session, [cohort_id])
-    if loaded.plan.launched_at is None:  # dry run of a first launch: pretend
-        loaded = _as_launched(loaded, now)
+    if loaded.plan.launched_at is None:  # dry run of a first launch: plan as if launched
+        loaded = replace(loaded, plan=replace(loaded.plan, launched_at=now))
     if not dry_run:
         adopt_rules(session, loaded, loaded.plan.launched_at or now)
         [loaded] = load_cohorts(session, [cohort_id])
@@ -102,12 +102,6 @@ def launch(
     mentors = mentor_people(session, [cohort_id])
     result.due = queue_for_cohort(session, loaded, trainees, mentors, now, dry_run=dry_run)
     return result
-
-
-def _as_launched(loaded: LoadedCohort, now: datetime) -> LoadedCohort:
-    from dataclasses import replace
-
-    return replace(loaded, plan=replace(loaded.plan, launched_at=now))
 
 
 def _launch_rows(
