@@ -1,0 +1,61 @@
+"""The journey engine: plain Python, no Prefect, no I/O, no wall clock.
+
+Given a programme, a cohort's dates, one trainee's records and a moment ``now``, it says
+where the trainee is, what is done, due or overdue, whether they may graduate, and which
+notices are due, each with its deterministic key. Every flow, task, CLI command and
+report asks this package; nothing else decides due dates.
+
+- :mod:`.timeline`: when each milestone falls for a trainee (local time, occurrences);
+- :mod:`.notices`: the notices planned and due, with their keys and usefulness;
+- :mod:`.view`: states, position and graduation eligibility.
+"""
+
+from journey.engine.notices import (
+    PlannedNotice,
+    due_notices,
+    effective_from,
+    live_notices,
+    notice_key,
+    notices_between,
+    planned_notices,
+)
+from journey.engine.timeline import (
+    CohortPlan,
+    Occurrence,
+    Slot,
+    TraineeRecord,
+    applies,
+    is_done,
+    local_date,
+    local_moment,
+    occurrence,
+    occurrences,
+    zone,
+)
+from journey.engine.view import JourneyView, MilestoneView, State, eligibility, evaluate
+
+__all__ = [
+    "CohortPlan",
+    "JourneyView",
+    "MilestoneView",
+    "Occurrence",
+    "PlannedNotice",
+    "Slot",
+    "State",
+    "TraineeRecord",
+    "applies",
+    "due_notices",
+    "effective_from",
+    "eligibility",
+    "evaluate",
+    "is_done",
+    "live_notices",
+    "local_date",
+    "local_moment",
+    "notice_key",
+    "notices_between",
+    "occurrence",
+    "occurrences",
+    "planned_notices",
+    "zone",
+]
