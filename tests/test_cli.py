@@ -144,3 +144,11 @@ def test_csv_status_cannot_smuggle_a_formula(settings: Settings, tmp_path: Path)
     )
     out = journey("status", "mk-2026", "--format", "csv").stdout.splitlines()
     assert out[1].startswith("'=cmd|' /C calc'!A0,")
+
+
+def test_launching_an_unknown_cohort_fails_before_prefect_starts(settings: Settings) -> None:
+    result = journey("launch", "nope", probe_prefect=True)
+    assert result.returncode == 1
+    assert (
+        result.stderr == "Error: unknown cohort 'nope' (see: journey status --help)\nno prefect\n"
+    )

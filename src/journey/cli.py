@@ -114,9 +114,14 @@ def launch(
 
     Example: journey launch mk-2026 --now 2026-09-01T10:00
     """
+    from journey.db import session_scope
+    from journey.errors import UnknownCohort
+    from journey.models import Cohort
     from journey.runner import run_launch
 
-    _url()
+    with session_scope(_url()) as session:  # a one-line error before Prefect starts
+        if session.get(Cohort, cohort) is None:
+            raise UnknownCohort(cohort)
     run_launch(cohort, _now(now), dry_run)
 
 
