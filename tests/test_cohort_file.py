@@ -535,12 +535,20 @@ def test_name_with_a_control_character_is_rejected() -> None:
 
 
 def test_fee_place_at_a_member_institution_is_allowed() -> None:
-    spec = load(roster=roster_csv(row(place="fee")))
-    assert spec.trainees[0].place is Place.FEE
+    spec = load(roster=roster_csv(row(), row(email="b@example.org", place="fee")))
+    assert spec.trainees[1].place is Place.FEE
+
+
+def test_a_member_institution_that_sends_trainees_uses_its_free_place() -> None:
+    roster = roster_csv(row(place="fee"), row(email="b@example.org", place="subsidised"))
+    assert problems(roster=roster) == [
+        'roster.csv:2: place: "St Mary\'s Church" is a member institution, so one of its'
+        " trainees takes its free place: give one of them place member"
+    ]
 
 
 def test_subsidised_place_needs_a_funder() -> None:
-    roster = roster_csv(row(place="subsidised"))
+    roster = roster_csv(row(institution="Greenleys Residents", place="subsidised"))
     assert problems(cohort_yaml(funder=DROP), roster) == [
         "roster.csv:2: place: subsidised place needs a funder in the cohort file"
     ]
@@ -597,14 +605,14 @@ def test_many_problems_are_all_listed_sorted_by_file_and_row() -> None:
 
 def test_places_report_warns_about_unused_free_places() -> None:
     roster = roster_csv(
-        row(place="fee"),
+        row(),
         row(email="b@example.org", institution="Greenleys Residents", place="subsidised"),
         row(email="c@example.org", institution="Greenleys Residents", place="fee"),
     )
     assert places_report(load(roster=roster)) == [
-        "St Mary's Church: member institution with 1 trainee but no free place used",
+        "St Mary's Church: 1 free place used",
         "Al-Noor Mosque: member institution with no trainee yet — its free place is unused",
-        "Fee-paying places: 2 at 60 each, 120 in all",
+        "Fee-paying places: 1 at 60 each, 60 in all",
         "Subsidised places: 1, funded by MK Community Foundation",
     ]
 

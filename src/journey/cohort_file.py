@@ -292,23 +292,17 @@ def _learning_sets(
 def places_report(spec: CohortSpec) -> list[str]:
     """Human lines on places: free places per member institution, fees, subsidies.
 
-    A member institution with no trainee, or with trainees but no free place used, gets a
-    warning line; these are not errors.
+    A member institution that sends trainees uses its free place (the roster check
+    enforces it); one with no trainee yet gets a line saying its free place is unused.
     """
     counts = Counter((t.institution, t.place) for t in spec.trainees)
     lines: list[str] = []
     for institution in (i for i in spec.institutions if i.member):
         free = counts[institution.name, Place.MEMBER]
-        total = sum(counts[institution.name, place] for place in Place)
-        if total == 0:
+        if free == 0:
             lines.append(
                 f"{institution.name}: member institution with no trainee yet"
                 " — its free place is unused"
-            )
-        elif free == 0:
-            lines.append(
-                f"{institution.name}: member institution with {_plural(total, 'trainee')}"
-                " but no free place used"
             )
         else:
             lines.append(f"{institution.name}: {_plural(free, 'free place')} used")

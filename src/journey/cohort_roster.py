@@ -135,7 +135,35 @@ def check_roster(
         elif email:
             first_row[email] = row.row
         trainees.append(trainee)
+    _free_places(rows, trainees, facts, problems)
     return tuple(trainees)
+
+
+def _free_places(
+    rows: list[RosterRow],
+    trainees: list[TraineeSpec],
+    facts: CohortFacts,
+    problems: list[InputProblem],
+) -> None:
+    """Each member institution that sends trainees uses its free place: one is ``member``."""
+    members = {i.name for i in facts.institutions if i.member}
+    valid = {p.value for p in Place}
+    first: dict[str, RosterRow] = {}
+    free: set[str] = set()
+    for row, trainee in zip(rows, trainees, strict=True):
+        if row.cells["place"].lower() not in valid:
+            free.add(trainee.institution)  # already reported; do not pile on
+        elif trainee.institution in members:
+            first.setdefault(trainee.institution, row)
+            if trainee.place is Place.MEMBER:
+                free.add(trainee.institution)
+    for name, row in first.items():
+        if name not in free:
+            message = (
+                f"{name!r} is a member institution, so one of its trainees takes its free"
+                " place: give one of them place member"
+            )
+            problems.append(row.problem("place", message))
 
 
 def _trainee(row: RosterRow, facts: CohortFacts, problems: list[InputProblem]) -> TraineeSpec:
