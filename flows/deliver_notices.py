@@ -19,4 +19,4 @@ def deliver_notices(now: Now = None) -> dict[str, Any]:
     Args:
         now: When to act as if it is (UTC unless an offset is given). Default: the current time.
     """
-    return deliver_until_done(resolve_now(now)).__dict__
+    return deliver_until_done(resolve_now(now)).summary()

@@ -28,5 +28,5 @@ def launch_cohort(cohort_id: CohortId, now: Now = None, dry_run: DryRun = False)
     at = resolve_now(now)
     summary = plan_launch(cohort_id, at, dry_run)
     if not dry_run:
-        summary["delivery"] = deliver_until_done(at).__dict__
+        summary["delivery"] = deliver_until_done(at).summary()
     return summary

@@ -32,5 +32,5 @@ def send_reminders(
     queued = queue_due(at, cohort_ids, None, dry_run)
     summary: dict[str, Any] = {"queued": queued}
     if not dry_run:
-        summary["delivery"] = deliver_until_done(at).__dict__
+        summary["delivery"] = deliver_until_done(at).summary()
     return summary

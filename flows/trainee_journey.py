@@ -53,7 +53,7 @@ def trainee_journey(
     state = evaluate_trainee(cohort_id, email, at)
     state["queued"] = queue_due(at, [cohort_id], state["enrolment_id"], dry_run)
     if not dry_run:
-        state["delivery"] = deliver_until_done(at).__dict__
+        state["delivery"] = deliver_until_done(at).summary()
     return state
 
 

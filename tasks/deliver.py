@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
-from typing import Any
 
 from prefect import get_run_logger, task
 
@@ -13,7 +11,7 @@ from journey.tasks.common import settings
 
 
 @task(name="deliver-batch", retries=3, retry_delay_seconds=[2, 10, 60])
-def deliver_one_batch(now: datetime, worker: str) -> dict[str, Any]:
+def deliver_one_batch(now: datetime, worker: str) -> DeliveryResult:
     """Send one batch of due notices over one SMTP connection (or to the outbox folder).
 
     Retrying is safe: what was sent is already marked, so a retry claims only the rest.
@@ -32,7 +30,7 @@ def deliver_one_batch(now: datetime, worker: str) -> dict[str, Any]:
         )
     if result.unavailable:
         get_run_logger().warning("mail server unavailable: %s", result.unavailable)
-    return asdict(result)
+    return result
 
 
 def deliver_until_done(now: datetime, max_batches: int = 1000) -> DeliveryResult:
@@ -40,7 +38,7 @@ def deliver_until_done(now: datetime, max_batches: int = 1000) -> DeliveryResult
     worker = worker_name()
     total = DeliveryResult(destination="")
     for _ in range(max_batches):
-        batch = DeliveryResult(**deliver_one_batch(now, worker))
+        batch = deliver_one_batch(now, worker)
         total.destination = batch.destination
         total.add(batch)
         if batch.batches == 0 or batch.unavailable:

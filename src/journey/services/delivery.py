@@ -37,9 +37,20 @@ from journey.settings import Settings
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class NoticeOutcome:
+    """What became of one notice that was tried: ``sent`` or ``failed`` (no personal data)."""
+
+    notice_id: int
+    cohort_id: str
+    template: str
+    status: str
+    detail: str | None = None
+
+
 @dataclass
 class DeliveryResult:
-    """Counts of one delivery run, and where the mail went."""
+    """Counts of one delivery run, where the mail went, and each notice tried."""
 
     destination: str
     sent: int = 0
@@ -49,13 +60,27 @@ class DeliveryResult:
     skipped: int = 0
     batches: int = 0
     unavailable: str | None = None
-    failures: list[str] = field(default_factory=list)
+    outcomes: list[NoticeOutcome] = field(default_factory=list)
 
     def add(self, other: DeliveryResult) -> None:
         for name in ("sent", "failed", "retry", "cancelled", "skipped", "batches"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.failures += other.failures
+        self.outcomes += other.outcomes
         self.unavailable = self.unavailable or other.unavailable
+
+    @property
+    def failures(self) -> list[str]:
+        """One line per failed notice, with the server's reply."""
+        return [f"notice {o.notice_id}: {o.detail}" for o in self.outcomes if o.status == "failed"]
+
+    def summary(self) -> dict[str, Any]:
+        """Counts, destination and failures, as plain data (what a flow run returns)."""
+        names = ("destination", "sent", "failed", "retry", "cancelled", "skipped", "batches")
+        return {
+            **{n: getattr(self, n) for n in names},
+            "unavailable": self.unavailable,
+            "failures": self.failures,
+        }
 
 
 def destination(settings: Settings) -> str:
@@ -121,9 +146,13 @@ def _settle(url: str, worker: str, ids: Sequence[int], **values: object) -> None
 
 def _prepare(
     url: str, ids: Sequence[int], now: datetime, settings: Settings, result: DeliveryResult
-) -> list[Outgoing]:
-    """Gate and render a claimed batch; stale notices are settled here."""
+) -> tuple[list[Outgoing], dict[int, tuple[str, str]]]:
+    """Gate and render a claimed batch; stale notices are settled here.
+
+    Returns the messages to send, and each one's (cohort id, template) for the outcomes.
+    """
     outgoing = []
+    about: dict[int, tuple[str, str]] = {}
     with session_scope(url) as session:
         notices = list(
             session.scalars(select(Notice).where(Notice.id.in_(ids)).order_by(Notice.id))
@@ -132,7 +161,8 @@ def _prepare(
             message = _message(verdict, settings, now, result)
             if message is not None:
                 outgoing.append(Outgoing(verdict.notice.id, message))
-    return outgoing
+                about[verdict.notice.id] = (verdict.notice.cohort_id, verdict.notice.template)
+    return outgoing, about
 
 
 def _message(
@@ -153,7 +183,11 @@ def _message(
         notice.status, notice.last_error = NoticeStatus.FAILED, f"could not render: {exc}"
         notice.claimed_by, notice.lease_until = None, None
         result.failed += 1
-        result.failures.append(f"notice {notice.id}: could not render: {exc}")
+        result.outcomes.append(
+            NoticeOutcome(
+                notice.id, notice.cohort_id, notice.template, "failed", f"could not render: {exc}"
+            )
+        )
         return None
     notice.message_id = str(message["Message-ID"])
     return message
@@ -167,7 +201,11 @@ _STATUS_AFTER = {
 
 
 def _on_result(
-    url: str, worker: str, now: datetime, result: DeliveryResult
+    url: str,
+    worker: str,
+    now: datetime,
+    result: DeliveryResult,
+    about: dict[int, tuple[str, str]],
 ) -> Callable[[SendResult], None]:
     """Commit each outcome as soon as it is known: a crash re-sends at most one message."""
 
@@ -175,8 +213,11 @@ def _on_result(
         name = outcome.outcome
         setattr(result, name, getattr(result, name) + 1)
         sent = name == "sent"
-        if name == "failed":
-            result.failures.append(f"notice {outcome.notice_id}: {outcome.detail}")
+        if name != "retry":
+            cohort_id, template = about[outcome.notice_id]
+            result.outcomes.append(
+                NoticeOutcome(outcome.notice_id, cohort_id, template, name, outcome.detail)
+            )
         _settle(
             url,
             worker,
@@ -219,8 +260,8 @@ def deliver_batch(*, url: str, settings: Settings, now: datetime, worker: str) -
     if not ids:
         return result
     result.batches = 1
-    outgoing = _prepare(url, ids, now, settings, result)
-    on_result = _on_result(url, worker, now, result)
+    outgoing, about = _prepare(url, ids, now, settings, result)
+    on_result = _on_result(url, worker, now, result, about)
     if not settings.smtp_host:
         write_eml_batch(outgoing, settings.outbox_dir, on_result=on_result)
         return result

@@ -23,6 +23,7 @@ class RecordResult:
     milestone: str
     recorded: list[str] = field(default_factory=list)  # emails newly recorded
     already: list[str] = field(default_factory=list)  # emails recorded before
+    recorded_ids: list[int] = field(default_factory=list)  # their enrolment ids
 
 
 def record(
@@ -53,6 +54,8 @@ def record(
         added = sum(_write(session, trainee, milestone, n, day, now, dry_run) for n, day in entries)
         email = trainee.enrolment.person.email or ""
         (result.recorded if added else result.already).append(email)
+        if added:
+            result.recorded_ids.append(trainee.enrolment.id)
     session.flush()
     return result
 
