@@ -6,7 +6,7 @@ from typing import Any
 
 from prefect import flow
 
-from journey.flows.naming import launch_name
+from journey.flows.naming import add_tags, launch_name
 from journey.flows.params import CohortId, DryRun, Now
 from journey.tasks.common import resolve_now
 from journey.tasks.deliver import deliver_until_done
@@ -25,6 +25,7 @@ def launch_cohort(cohort_id: CohortId, now: Now = None, dry_run: DryRun = False)
         now: When to act as if it is (UTC unless an offset is given). Default: the current time.
         dry_run: Report what would happen, and change nothing.
     """
+    add_tags(f"cohort:{cohort_id}")
     at = resolve_now(now)
     summary = plan_launch(cohort_id, at, dry_run)
     if not dry_run:

@@ -37,3 +37,21 @@ def deliver_name() -> str:
 
 def record_name() -> str:
     return f"record {_param('cohort_id')} {_param('milestone')}"
+
+
+def add_tags(*new: str) -> None:
+    """Add tags to the running flow run (``cohort:mk-2026``), for filtering in the UI.
+
+    A flow run's tags are set when it is created; these depend on its parameters, so
+    they are added from inside the run.
+    """
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+
+    run_id = flow_run.id
+    if run_id is None:
+        return
+    tags = sorted(set(flow_run.tags) | set(new))
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(UUID(run_id), tags=tags)

@@ -6,7 +6,7 @@ from typing import Any
 
 from prefect import flow
 
-from journey.flows.naming import record_name
+from journey.flows.naming import add_tags, record_name
 from journey.flows.params import CohortId, DryRun, Emails, Milestone, Now, On
 from journey.tasks.common import resolve_now
 from journey.tasks.record import record_completion as record_task
@@ -31,4 +31,5 @@ def record_completion(
         now: When to act as if it is (UTC unless an offset is given). Default: the current time.
         dry_run: Report what would happen, and change nothing.
     """
-    return record_task(cohort_id, emails, milestone, on, resolve_now(now), dry_run)
+    add_tags(f"cohort:{cohort_id}", f"milestone:{milestone}")
+    return record_task(cohort_id, emails, str(milestone), on, resolve_now(now), dry_run)

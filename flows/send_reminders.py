@@ -6,7 +6,7 @@ from typing import Any
 
 from prefect import flow
 
-from journey.flows.naming import reminders_name
+from journey.flows.naming import add_tags, reminders_name
 from journey.flows.params import CohortIds, DryRun, Now
 from journey.tasks.common import resolve_now
 from journey.tasks.deliver import deliver_until_done
@@ -28,6 +28,7 @@ def send_reminders(
         cohort_ids: Only these cohorts. Default: every launched cohort.
         dry_run: Report what would happen, and change nothing.
     """
+    add_tags(*(f"cohort:{c}" for c in cohort_ids or ()))
     at = resolve_now(now)
     queued = queue_due(at, cohort_ids, None, dry_run)
     summary: dict[str, Any] = {"queued": queued}

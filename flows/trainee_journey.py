@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from prefect import flow, tags, task
+from prefect import flow, task
 
 from journey.db import session_scope
 from journey.engine import evaluate
 from journey.errors import UnknownTrainee
-from journey.flows.naming import journey_name
+from journey.flows.naming import add_tags, journey_name
 from journey.flows.params import CohortId, DryRun, Email, Now
 from journey.services.loading import load_cohort, load_trainees
 from journey.tasks.common import resolve_now, settings
@@ -49,15 +49,10 @@ def trainee_journey(
         now: When to act as if it is (UTC unless an offset is given). Default: the current time.
         dry_run: Report what would happen, and change nothing.
     """
+    add_tags(f"cohort:{cohort_id}")
     at = resolve_now(now)
     state = evaluate_trainee(cohort_id, email, at)
     state["queued"] = queue_due(at, [cohort_id], state["enrolment_id"], dry_run)
     if not dry_run:
         state["delivery"] = deliver_until_done(at).summary()
     return state
-
-
-def run_trainee_journey(cohort_id: str, email: str, **kwargs: Any) -> Any:
-    """Run the flow tagged with its cohort, so the UI filters runs per cohort."""
-    with tags(f"cohort:{cohort_id}"):
-        return trainee_journey(cohort_id, email, **kwargs)

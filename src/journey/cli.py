@@ -246,6 +246,20 @@ def status(
 
 
 @app.command()
+def serve() -> None:
+    """Serve the deployments from this process: send-reminders on its daily schedule in
+    each cohort's time zone, and launch-cohort, record-completion, trainee-journey and
+    deliver-notices to run from the Prefect UI. Needs a Prefect server (PREFECT_API_URL).
+
+    Example: PREFECT_API_URL=http://127.0.0.1:4200/api journey serve
+    """
+    from journey.runner import run_serve
+
+    _url()
+    run_serve()
+
+
+@app.command()
 def demo(
     folder: Annotated[
         Path, typer.Option("--dir", help="Where the demo's database and outbox go (emptied first).")

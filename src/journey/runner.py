@@ -67,3 +67,20 @@ def _print_delivery(delivery: dict[str, Any] | None) -> None:
             "Notices stay pending; the next sweep sends them.",
             style="yellow",
         )
+
+
+def run_serve() -> None:
+    """Check the Prefect API, say what will run when, then serve until interrupted."""
+    from journey.serving import check_api, cohort_schedules, deployments
+    from journey.settings import get_settings
+
+    prefect_defaults()
+    settings = get_settings()
+    with working("Checking the Prefect API…"):
+        url = check_api()
+    for cron, zone in cohort_schedules(settings):
+        console.print(f"send-reminders: cron {cron!r} in {zone}")
+    console.print(f"Serving on {url}; stop with Ctrl+C.", style="dim")
+    from prefect import serve
+
+    serve(*deployments(settings), pause_on_shutdown=False)

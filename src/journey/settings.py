@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(
         default=600, ge=10, le=86_400, description="How long a claim lasts before it lapses."
     )
+    reminder_cron: str | None = Field(
+        default=None,
+        description="When `journey serve` runs send-reminders (cron, local time). Default: "
+        "each clock time the cohorts' programmes use (08:00 and 09:00 for the default one).",
+    )
 
     @model_validator(mode="after")
     def _one_tls_mode(self) -> Settings:

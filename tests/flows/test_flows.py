@@ -15,7 +15,7 @@ from journey.flows.deliver_notices import deliver_notices
 from journey.flows.launch_cohort import launch_cohort
 from journey.flows.record_completion import record_completion
 from journey.flows.send_reminders import send_reminders
-from journey.flows.trainee_journey import run_trainee_journey
+from journey.flows.trainee_journey import trainee_journey
 from journey.models import Completion, Notice
 from journey.settings import Settings
 from tests.conftest import utc
@@ -43,7 +43,7 @@ def test_launch_cohort_twice_sends_each_notice_once(
 ) -> None:
     state = launch_cohort(cohort_id, now=LAUNCH, return_state=True)
     assert state.is_completed()
-    assert run_record(state)[0] == "launch mk-2026"
+    assert run_record(state) == ("launch mk-2026", ["cohort:mk-2026"])
     summary = state.result()
     assert (summary["welcomes"], summary["delivery"]["sent"]) == (20, 25)
     again = launch_cohort(cohort_id, now=utc("2026-09-02T09:00"))
@@ -68,7 +68,7 @@ def test_trainee_journey_is_named_and_tagged_for_the_cohort(
     settings: Settings, cohort_id: str
 ) -> None:
     launch_cohort(cohort_id, now=LAUNCH)
-    state = run_trainee_journey(
+    state = trainee_journey(
         cohort_id, "aisha.rahman@example.org", now=utc("2026-09-24T08:30"), return_state=True
     )
     name, tags = run_record(state)
@@ -83,11 +83,17 @@ def test_record_completion_with_bad_input_fails_the_run_and_writes_nothing(
     settings: Settings, cohort_id: str
 ) -> None:
     state = record_completion(
+        cohort_id, ["ghost@example.org"], "listening", now=LAUNCH, return_state=True
+    )
+    assert state.is_failed()
+    assert "'ghost@example.org' is not a trainee of cohort 'mk-2026'" in str(state.message)
+    with pytest.raises(Exception, match="not a trainee"):
+        state.result()
+    state = record_completion(
         cohort_id, ["aisha.rahman@example.org"], "lisening", now=LAUNCH, return_state=True
     )
     assert state.is_failed()
-    with pytest.raises(Exception, match="unknown milestone 'lisening'"):
-        state.result()
+    assert "milestone: Input should be 'training', 'listening'" in str(state.message)
     assert count(settings.database_url, Completion) == 0
     trial = record_completion(
         cohort_id, ["aisha.rahman@example.org"], "training", now=LAUNCH, dry_run=True

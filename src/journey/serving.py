@@ -1,0 +1,103 @@
+"""``journey serve``: the deployments in one long-running process (Prefect ``serve``).
+
+``send-reminders`` runs on a schedule in each cohort's own time zone, at every clock time
+its programme's rules use (so a ``-7d@09:00`` rule goes out at 09:00, not a day late),
+or at ``JOURNEY_REMINDER_CRON``. Prefect evaluates a cron in its time zone, so 08:00 stays
+08:00 on both sides of the clock change. ``launch-cohort``, ``record-completion``,
+``trainee-journey`` and ``deliver-notices`` are there to run from the UI.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from datetime import time
+from typing import TYPE_CHECKING
+
+from journey.errors import JourneyError
+from journey.programme import Programme
+from journey.settings import Settings
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
+
+DEFAULT_TIMEZONE = "Europe/London"
+
+
+class PrefectUnavailable(JourneyError):
+    """No Prefect server answers where PREFECT_API_URL points (or it is not set)."""
+
+
+def rule_times(programmes: Iterable[Programme]) -> list[time]:
+    """Every clock time the programmes' notice rules use, sorted."""
+    return sorted({rule.clock for p in programmes for m in p.milestones for rule in m.notices})
+
+
+def reminder_crons(times: Iterable[time], override: str | None) -> list[str]:
+    """One daily cron per clock time (``0 8 * * *``), or the configured cron alone."""
+    if override:
+        return [override]
+    return [f"{t.minute} {t.hour} * * *" for t in times] or ["0 8 * * *"]
+
+
+def cohort_schedules(settings: Settings) -> list[tuple[str, str]]:
+    """(cron, time zone) pairs for send-reminders, from the cohorts in the database."""
+    from journey.db import session_scope
+    from journey.services.loading import load_cohorts
+
+    with session_scope(settings.database_url) as session:
+        cohorts = load_cohorts(session)
+    by_zone: dict[str, list[Programme]] = {}
+    for c in cohorts:
+        by_zone.setdefault(c.cohort.timezone, []).append(c.programme)
+    if not by_zone:
+        from journey.programme import load_programme
+
+        by_zone[DEFAULT_TIMEZONE] = [load_programme("default")]
+    return [
+        (cron, zone)
+        for zone, programmes in sorted(by_zone.items())
+        for cron in reminder_crons(rule_times(programmes), settings.reminder_cron)
+    ]
+
+
+def check_api() -> str:
+    """The API URL, after checking a server answers there; else one clear error."""
+    url = os.environ.get("PREFECT_API_URL")
+    if not url:
+        raise PrefectUnavailable(
+            "journey serve needs a Prefect server: start one with "
+            "`prefect server start --host 127.0.0.1` and set "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api"
+        )
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        problem = client.api_healthcheck()
+    if problem is not None:
+        raise PrefectUnavailable(f"cannot reach the Prefect API at {url}: {problem}")
+    return url
+
+
+def deployments(settings: Settings) -> list[RunnerDeployment]:
+    """The runner deployments ``journey serve`` serves."""
+    from prefect.deployments.runner import RunnerDeployment
+    from prefect.schedules import Cron
+    from prefect.types.entrypoint import EntrypointType
+
+    from journey.flows.deliver_notices import deliver_notices
+    from journey.flows.launch_cohort import launch_cohort
+    from journey.flows.record_completion import record_completion
+    from journey.flows.send_reminders import send_reminders
+    from journey.flows.trainee_journey import trainee_journey
+
+    tags, kind = ["leadership-journey"], EntrypointType.MODULE_PATH
+    schedules = [Cron(cron, timezone=zone) for cron, zone in cohort_schedules(settings)]
+    made = [
+        send_reminders.to_deployment("daily", schedules=schedules, tags=tags, entrypoint_type=kind)
+    ]
+    for flow in (launch_cohort, record_completion, trainee_journey, deliver_notices):
+        made.append(flow.to_deployment("organiser", tags=tags, entrypoint_type=kind))
+    out = [d for d in made if isinstance(d, RunnerDeployment)]  # sync calls: no coroutines
+    assert len(out) == len(made)
+    return out
