@@ -27,7 +27,7 @@ for _key in [k for k in os.environ if k.startswith("JOURNEY_")]:
 
 from journey.settings import Settings, get_settings  # noqa: E402
 
-pytest_plugins = ["tests.smtp_server"]
+pytest_plugins = ["tests.smtp_server", "tests.prefect_server"]
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "mk-2026"
 

@@ -1,0 +1,91 @@
+"""A real ``prefect server start`` on a free loopback port, for the tests that need the
+server itself (deployments served by ``journey serve``, the UI in a browser).
+
+Started once per test session on first use; stopped by its process id at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.smtp_server import free_port
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class PrefectServer:
+    api_url: str  # http://127.0.0.1:PORT/api
+    ui_url: str  # http://127.0.0.1:PORT
+    home: Path
+    log: Path
+
+
+def quiet_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment for a Prefect process of the tests: offline, quiet, own home."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        DO_NOT_TRACK="1",
+        PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT="false",
+        PREFECT_LOGGING_LEVEL="WARNING",
+    )
+    env.update(extra)
+    return env
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """End a process group we started: SIGTERM, then SIGKILL if it lingers."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout)
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """``prefect server start --host 127.0.0.1`` on a free port, for the whole session."""
+    home = tmp_path_factory.mktemp("prefect-server")
+    port = free_port()
+    log = home / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=quiet_env(home),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = PrefectServer(f"http://127.0.0.1:{port}/api", f"http://127.0.0.1:{port}", home, log)
+    try:
+        deadline = time.monotonic() + 120
+        while not _healthy(server.api_url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"prefect server did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield server
+    finally:
+        stop(process)

@@ -1,0 +1,128 @@
+"""``journey serve`` against a real Prefect server: deployments, schedules, a form run."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.deployments import run_deployment
+from prefect.server.schemas.schedules import CronSchedule
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from sqlalchemy import func, select
+
+from journey.db import session_scope
+from journey.models import Completion
+from journey.programme import load_programme
+from journey.serving import reminder_crons, rule_times
+from journey.settings import Settings
+from tests.prefect_server import BIN, PrefectServer, quiet_env, stop
+from tests.test_cli import journey
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def test_the_default_programme_needs_sweeps_at_eight_and_nine() -> None:
+    times = rule_times([load_programme("default")])
+    assert reminder_crons(times, None) == ["0 8 * * *", "0 9 * * *"]
+    assert reminder_crons(times, "30 7 * * 1-5") == ["30 7 * * 1-5"]
+
+
+def test_the_cron_stays_at_eight_local_across_both_clock_changes() -> None:
+    schedule = CronSchedule(cron="0 8 * * *", timezone="Europe/London")
+    for start, hours_utc in (
+        (datetime(2027, 3, 27, tzinfo=UTC), [8, 7, 7]),
+        (datetime(2026, 10, 24, tzinfo=UTC), [7, 8, 8]),
+    ):
+        dates = asyncio.run(schedule.get_dates(n=3, start=start))
+        assert [d.astimezone(LONDON).hour for d in dates] == [8, 8, 8]
+        assert [d.astimezone(UTC).hour for d in dates] == hours_utc
+
+
+def test_serve_with_no_server_says_so_in_one_line(settings: Settings) -> None:
+    result = journey("serve", env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: cannot reach the Prefect API at http://127.0.0.1:9/api")
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.fixture
+def served(
+    settings: Settings, cohort_id: str, prefect_server: PrefectServer, tmp_path: Path
+) -> Iterator[PrefectServer]:
+    """``journey serve`` running against the server, stopped by its pid afterwards."""
+    env = quiet_env(
+        tmp_path / "prefect-home",
+        PREFECT_API_URL=prefect_server.api_url,
+        PREFECT_RUNNER_POLL_FREQUENCY="1",
+        JOURNEY_DATABASE_URL=settings.database_url,
+        JOURNEY_OUTBOX_DIR=str(settings.outbox_dir),
+    )
+    with (tmp_path / "serve.log").open("wb") as out:
+        process = subprocess.Popen(
+            [str(BIN / "journey"), "serve"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        with temporary_settings({PREFECT_API_URL: prefect_server.api_url}):
+            yield prefect_server
+    finally:
+        stop(process)
+
+
+def wait_for_deployments(count: int, timeout: float = 90) -> list[str]:
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            names = sorted(
+                f"{client.read_flow(d.flow_id).name}/{d.name}" for d in client.read_deployments()
+            )
+            if len(names) >= count or time.monotonic() > deadline:
+                return names
+
+
+@pytest.mark.prefect
+def test_serve_offers_the_deployments_and_runs_the_record_form(
+    served: PrefectServer, settings: Settings, cohort_id: str
+) -> None:
+    assert wait_for_deployments(5) == [
+        "deliver-notices/organiser",
+        "launch-cohort/organiser",
+        "record-completion/organiser",
+        "send-reminders/daily",
+        "trainee-journey/organiser",
+    ]
+    with get_client(sync_client=True) as client:
+        daily = client.read_deployment_by_name("send-reminders/daily")
+        crons = sorted((s.schedule.cron, s.schedule.timezone) for s in daily.schedules)  # type: ignore[union-attr]
+        form = client.read_deployment_by_name(
+            "record-completion/organiser"
+        ).parameter_openapi_schema
+    assert crons == [("0 8 * * *", "Europe/London"), ("0 9 * * *", "Europe/London")]
+    assert form["properties"]["milestone"]["$ref"] == "#/definitions/MilestoneId"
+    assert form["definitions"]["MilestoneId"]["enum"][:2] == ["training", "listening"]
+    assert form["properties"]["milestone"]["description"].startswith("A milestone id")
+    run = run_deployment(
+        "record-completion/organiser",
+        timeout=120,
+        parameters={
+            "cohort_id": cohort_id,
+            "emails": ["aisha.rahman@example.org"],
+            "milestone": "listening",
+            "on": "2026-11-02",
+        },
+    )
+    assert run.state is not None and run.state.is_completed(), run.state
+    assert run.name == "record mk-2026 listening"
+    assert sorted(run.tags) == ["cohort:mk-2026", "leadership-journey", "milestone:listening"]
+    with session_scope(settings.database_url) as session:
+        assert session.scalar(select(func.count()).select_from(Completion)) == 1
