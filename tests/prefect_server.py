@@ -2,6 +2,7 @@
 server itself (deployments served by ``journey serve``, the UI in a browser).
 
 Started once per test session on first use; stopped by its process id at the end.
+``served`` adds ``journey serve`` on top, for one test, with the test's database.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from journey.settings import Settings
 from tests.smtp_server import free_port
 
 BIN = Path(sys.executable).parent
@@ -87,5 +90,32 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
                 pytest.fail(f"prefect server did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.5)
         yield server
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def served(
+    settings: Settings, cohort_id: str, prefect_server: PrefectServer, tmp_path: Path
+) -> Iterator[PrefectServer]:
+    """``journey serve`` running against the server, stopped by its pid afterwards."""
+    env = quiet_env(
+        tmp_path / "prefect-home",
+        PREFECT_API_URL=prefect_server.api_url,
+        PREFECT_RUNNER_POLL_FREQUENCY="1",
+        JOURNEY_DATABASE_URL=settings.database_url,
+        JOURNEY_OUTBOX_DIR=str(settings.outbox_dir),
+    )
+    with (tmp_path / "serve.log").open("wb") as out:
+        process = subprocess.Popen(
+            [str(BIN / "journey"), "serve"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        with temporary_settings({PREFECT_API_URL: prefect_server.api_url}):
+            yield prefect_server
     finally:
         stop(process)

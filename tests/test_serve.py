@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 from prefect.server.schemas.schedules import CronSchedule
-from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import func, select
 
 from journey.db import session_scope
@@ -22,7 +18,7 @@ from journey.models import Completion
 from journey.programme import load_programme
 from journey.serving import reminder_crons, rule_times
 from journey.settings import Settings
-from tests.prefect_server import BIN, PrefectServer, quiet_env, stop
+from tests.prefect_server import PrefectServer
 from tests.test_cli import journey
 
 LONDON = ZoneInfo("Europe/London")
@@ -50,33 +46,6 @@ def test_serve_with_no_server_says_so_in_one_line(settings: Settings) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("Error: cannot reach the Prefect API at http://127.0.0.1:9/api")
     assert len(result.stderr.splitlines()) == 1
-
-
-@pytest.fixture
-def served(
-    settings: Settings, cohort_id: str, prefect_server: PrefectServer, tmp_path: Path
-) -> Iterator[PrefectServer]:
-    """``journey serve`` running against the server, stopped by its pid afterwards."""
-    env = quiet_env(
-        tmp_path / "prefect-home",
-        PREFECT_API_URL=prefect_server.api_url,
-        PREFECT_RUNNER_POLL_FREQUENCY="1",
-        JOURNEY_DATABASE_URL=settings.database_url,
-        JOURNEY_OUTBOX_DIR=str(settings.outbox_dir),
-    )
-    with (tmp_path / "serve.log").open("wb") as out:
-        process = subprocess.Popen(
-            [str(BIN / "journey"), "serve"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        with temporary_settings({PREFECT_API_URL: prefect_server.api_url}):
-            yield prefect_server
-    finally:
-        stop(process)
 
 
 def wait_for_deployments(count: int, timeout: float = 90) -> list[str]:
