@@ -11,6 +11,7 @@ from journey.flows.params import CohortId, DryRun, Now
 from journey.tasks.common import resolve_now
 from journey.tasks.deliver import deliver_until_done
 from journey.tasks.plan import plan_launch
+from journey.tasks.publish import publish_cohort
 
 
 @flow(name="launch-cohort", flow_run_name=launch_name, log_prints=False)
@@ -30,4 +31,5 @@ def launch_cohort(cohort_id: CohortId, now: Now = None, dry_run: DryRun = False)
     summary = plan_launch(cohort_id, at, dry_run)
     if not dry_run:
         summary["delivery"] = deliver_until_done(at).summary()
+        summary["artifacts"] = publish_cohort(cohort_id, at)
     return summary

@@ -9,6 +9,7 @@ from prefect import flow
 from journey.flows.naming import add_tags, record_name
 from journey.flows.params import CohortId, DryRun, Emails, Milestone, Now, On
 from journey.tasks.common import resolve_now
+from journey.tasks.publish import publish_cohort
 from journey.tasks.record import record_completion as record_task
 
 
@@ -32,4 +33,8 @@ def record_completion(
         dry_run: Report what would happen, and change nothing.
     """
     add_tags(f"cohort:{cohort_id}", f"milestone:{milestone}")
-    return record_task(cohort_id, emails, str(milestone), on, resolve_now(now), dry_run)
+    at = resolve_now(now)
+    result = record_task(cohort_id, emails, str(milestone), on, at, dry_run)
+    if not dry_run:
+        publish_cohort(cohort_id, at)
+    return result

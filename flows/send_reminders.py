@@ -11,6 +11,7 @@ from journey.flows.params import CohortIds, DryRun, Now
 from journey.tasks.common import resolve_now
 from journey.tasks.deliver import deliver_until_done
 from journey.tasks.plan import queue_due
+from journey.tasks.publish import publish_cohort
 
 
 @flow(name="send-reminders", flow_run_name=reminders_name)
@@ -34,4 +35,6 @@ def send_reminders(
     summary: dict[str, Any] = {"queued": queued}
     if not dry_run:
         summary["delivery"] = deliver_until_done(at).summary()
+        for cohort_id in queued["cohorts"]:
+            publish_cohort(cohort_id, at)
     return summary

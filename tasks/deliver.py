@@ -8,6 +8,7 @@ from prefect import get_run_logger, task
 
 from journey.services.delivery import DeliveryResult, deliver_batch, worker_name
 from journey.tasks.common import settings
+from journey.tasks.publish import emit_deliveries
 
 
 @task(name="deliver-batch", retries=3, retry_delay_seconds=[2, 10, 60])
@@ -30,6 +31,7 @@ def deliver_one_batch(now: datetime, worker: str) -> DeliveryResult:
         )
     if result.unavailable:
         get_run_logger().warning("mail server unavailable: %s", result.unavailable)
+    emit_deliveries(result.outcomes)
     return result
 
 

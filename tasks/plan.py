@@ -38,7 +38,7 @@ def queue_due(
     cohort_ids: list[str] | None = None,
     enrolment_id: int | None = None,
     dry_run: bool = False,
-) -> dict[str, int]:
+) -> dict[str, Any]:
     """Queue every notice due by ``now``: one set-based pass over the cohorts named (or all)."""
     with session_scope(settings().database_url) as session:
         result = sweep(
@@ -51,4 +51,9 @@ def queue_due(
     get_run_logger().info(
         "queued %d, skipped %d late, %d already queued", result.queued, result.skipped, result.known
     )
-    return {"queued": result.queued, "skipped": result.skipped, "known": result.known}
+    return {
+        "queued": result.queued,
+        "skipped": result.skipped,
+        "known": result.known,
+        "cohorts": result.cohort_ids,
+    }

@@ -9,6 +9,7 @@ from prefect import get_run_logger, task
 from journey.db import session_scope
 from journey.services.record import record
 from journey.tasks.common import settings
+from journey.tasks.publish import emit_completions
 
 
 @task(name="record-completion", task_run_name="record {milestone} for {cohort_id}")
@@ -31,6 +32,8 @@ def record_completion(
             now=now,
             dry_run=dry_run,
         )
+    if not dry_run:
+        emit_completions(cohort_id, milestone, result.recorded_ids, on)
     get_run_logger().info(
         "%s: %d recorded, %d already recorded", milestone, len(result.recorded), len(result.already)
     )

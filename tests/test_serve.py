@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 from prefect.server.schemas.schedules import CronSchedule
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import func, select
 
 from journey.db import session_scope
@@ -18,7 +21,7 @@ from journey.models import Completion
 from journey.programme import load_programme
 from journey.serving import reminder_crons, rule_times
 from journey.settings import Settings
-from tests.prefect_server import PrefectServer
+from tests.prefect_server import BIN, PrefectServer, quiet_env
 from tests.test_cli import journey
 
 LONDON = ZoneInfo("Europe/London")
@@ -95,3 +98,32 @@ def test_serve_offers_the_deployments_and_runs_the_record_form(
     assert sorted(run.tags) == ["cohort:mk-2026", "leadership-journey", "milestone:listening"]
     with session_scope(settings.database_url) as session:
         assert session.scalar(select(func.count()).select_from(Completion)) == 1
+
+
+@pytest.mark.prefect
+def test_prefect_yaml_deploys_to_a_work_pool(prefect_server: PrefectServer, tmp_path: Path) -> None:
+    """For organisations with workers: `prefect deploy --all` accepts the project's file."""
+    root = Path(__file__).resolve().parent.parent
+    env = quiet_env(
+        tmp_path / "home", PREFECT_API_URL=prefect_server.api_url, JOURNEY_PROJECT_DIR=str(root)
+    )
+    prefect = [str(BIN / "prefect"), "--no-prompt"]
+    for args in (["work-pool", "create", "journey", "--type", "process"], ["deploy", "--all"]):
+        result = subprocess.run(
+            [*prefect, *args],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    with (
+        temporary_settings({PREFECT_API_URL: prefect_server.api_url}),
+        get_client(sync_client=True) as client,
+    ):
+        pooled = [d for d in client.read_deployments() if d.work_pool_name == "journey"]
+        daily = client.read_deployment_by_name("send-reminders/daily")
+    assert len(pooled) == 5
+    assert sorted(s.schedule.cron for s in daily.schedules) == ["0 8 * * *", "0 9 * * *"]  # type: ignore[union-attr]

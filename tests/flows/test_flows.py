@@ -46,6 +46,11 @@ def test_launch_cohort_twice_sends_each_notice_once(
     assert run_record(state) == ("launch mk-2026", ["cohort:mk-2026"])
     summary = state.result()
     assert (summary["welcomes"], summary["delivery"]["sent"]) == (20, 25)
+    assert summary["artifacts"] == {
+        "table": "mk-2026-progress-table",
+        "progress": "mk-2026-progress",
+        "summary": "mk-2026-summary",
+    }
     again = launch_cohort(cohort_id, now=utc("2026-09-02T09:00"))
     assert again["delivery"]["sent"] == 0
     assert len(smtp_server.messages) == 25 and count(use_smtp.database_url, Notice) == 25

@@ -26,12 +26,14 @@ class QueueResult:
     skipped: int = 0
     known: int = 0
     skipped_keys: list[str] = field(default_factory=list)
+    cohort_ids: list[str] = field(default_factory=list)  # the cohorts swept
 
     def add(self, other: QueueResult) -> None:
         self.queued += other.queued
         self.skipped += other.skipped
         self.known += other.known
         self.skipped_keys += other.skipped_keys
+        self.cohort_ids += other.cohort_ids
 
 
 def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> int:

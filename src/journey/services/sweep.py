@@ -48,7 +48,7 @@ def sweep(
             cid: [t for t in ts if t.enrolment.id == enrolment_id] for cid, ts in trainees.items()
         }
     mentors = mentor_people(session, ids)
-    total = QueueResult()
+    total = QueueResult(cohort_ids=ids)
     for loaded in cohorts:
         if not dry_run:
             adopt_rules(session, loaded, now)

@@ -1,0 +1,213 @@
+"""Monitoring through real Prefect runs: keyed artifacts with history, events, the docs' example."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+import yaml
+from prefect import flow
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+)
+from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFilter
+from prefect.events.schemas.automations import AutomationCore, EventTrigger
+from prefect.events.schemas.events import Event
+from prefect.server.utilities.user_templates import render_user_template_sync
+
+from journey.db import session_scope
+from journey.services.delivery import NoticeOutcome
+from journey.services.record import record
+from journey.services.sweep import launch
+from journey.settings import Settings
+from journey.tasks.publish import emit_completions, emit_deliveries, publish_cohort
+from tests.conftest import utc
+
+pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
+EVENTS_DOC = Path(__file__).resolve().parents[2] / "docs" / "EVENTS.md"
+REFUSED = "550 5.1.1 <aisha.rahman@example.org>: Recipient address rejected"
+OUTCOMES = [
+    NoticeOutcome(41, "mk-2026", "welcome", "sent"),
+    NoticeOutcome(42, "mk-2026", "stage-overdue", "failed", REFUSED),
+]
+
+
+@flow(name="publish-twice-and-emit")
+def publish_twice_and_emit(cohort_id: str) -> dict[str, Any]:
+    """Publish at two moments, then emit a completion and two delivery outcomes."""
+    publish_cohort(cohort_id, utc("2026-09-01T09:00"))
+    keys = publish_cohort(cohort_id, utc("2026-11-28T12:00"))
+    completions = emit_completions(cohort_id, "listening", [5], date(2026, 11, 5))
+    return {"keys": keys, "emitted": completions + emit_deliveries(OUTCOMES)}
+
+
+def run_id(state: Any) -> UUID:
+    flow_run_id = state.state_details.flow_run_id
+    assert isinstance(flow_run_id, UUID)
+    return flow_run_id
+
+
+def wait_for_events(client: SyncPrefectClient, flow_run_id: UUID, count: int) -> list[Any]:
+    """The run's journey.* events, once the server has stored them all (up to 30 s)."""
+    query = EventFilter(
+        event=EventNameFilter(prefix=["journey."]),
+        related=EventRelatedFilter(id=[f"prefect.flow-run.{flow_run_id}"]),
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        events = client.read_events(filter=query, limit=50).events
+        if len(events) >= count or time.monotonic() > deadline:
+            return sorted(events, key=lambda e: e.resource.id)
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def published(settings: Settings, cohort_id: str) -> tuple[dict[str, Any], UUID]:
+    """The example cohort launched, Aisha's training and listening recorded, then published
+    twice and events emitted, in one flow run."""
+    with session_scope(settings.database_url) as session:
+        launch(session=session, cohort_id=cohort_id, now=utc("2026-09-01T09:00"))
+    with session_scope(settings.database_url) as session:
+        for milestone in ("training", "listening"):
+            record(
+                session=session,
+                cohort_id=cohort_id,
+                emails=["aisha.rahman@example.org"],
+                milestone=milestone,
+                on=None,
+                now=utc("2026-11-05T12:00"),
+            )
+    state = publish_twice_and_emit(cohort_id, return_state=True)
+    assert state.is_completed()
+    return state.result(), run_id(state)
+
+
+def test_publishing_twice_keeps_each_key_with_its_history(
+    published: tuple[dict[str, Any], UUID],
+) -> None:
+    result, flow_run_id = published
+    keys = result["keys"]
+    assert keys == {
+        "table": "mk-2026-progress-table",
+        "progress": "mk-2026-progress",
+        "summary": "mk-2026-summary",
+    }
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=list(keys.values())),
+                flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]),
+            )
+        )
+    by_key: dict[str, list[Any]] = {}
+    for artifact in sorted(artifacts, key=lambda a: a.created or datetime.min):
+        by_key.setdefault(artifact.key or "", []).append(artifact)
+    assert {k: [a.type for a in v] for k, v in by_key.items()} == {
+        "mk-2026-progress-table": ["table", "table"],
+        "mk-2026-progress": ["progress", "progress"],
+        "mk-2026-summary": ["markdown", "markdown"],
+    }
+    table = json.loads(by_key["mk-2026-progress-table"][-1].data)
+    assert len(table) == 20 and table[4]["trainee"] == "Aisha Rahman"
+    assert (table[4]["listening"], table[4]["mentoring-1"]) == ("done", "overdue")
+    assert table[1]["mentoring-1"] == "n/a"
+    share = pytest.approx(100 * 2 / 266)
+    assert [a.data for a in by_key["mk-2026-progress"]] == [share, share]
+    summary = by_key["mk-2026-summary"][-1]
+    assert summary.data.startswith("# Two\\-Day Training 2026 (mk\\-2026)\n")
+    assert summary.description == (
+        "Summary for the organiser: Two\\-Day Training 2026 (mk-2026) at Sat 28 Nov 2026 12:00"
+    )
+    assert "@" not in json.dumps([a.data for a in artifacts])
+
+
+def test_events_name_ids_only_and_redact_the_servers_reply(
+    published: tuple[dict[str, Any], UUID],
+) -> None:
+    result, flow_run_id = published
+    assert result["emitted"] == 3
+    with get_client(sync_client=True) as client:
+        events = wait_for_events(client, flow_run_id, 3)
+    assert [(e.event, e.resource.id) for e in events] == [
+        ("journey.notice.sent", "journey.notice.41"),
+        ("journey.notice.failed", "journey.notice.42"),
+        ("journey.milestone.completed", "journey.trainee.mk-2026.5"),
+    ]
+    sent, failed, completed = events
+    assert dict(completed.resource.items()) == {
+        "prefect.resource.id": "journey.trainee.mk-2026.5",
+        "prefect.resource.name": "enrolment 5",
+        "journey.cohort": "mk-2026",
+        "journey.milestone": "listening",
+    }
+    assert completed.payload == {
+        "cohort": "mk-2026",
+        "enrolment_id": 5,
+        "milestone": "listening",
+        "on": "2026-11-05",
+    }
+    assert failed.resource["journey.template"] == "stage-overdue"
+    assert failed.payload["detail"] == "550 5.1.1 <address>: Recipient address rejected"
+    assert "detail" not in sent.payload
+    roles = {r.role for r in failed.related}
+    assert {"cohort", "flow-run"} <= roles
+    assert "@" not in json.dumps([e.model_dump(mode="json") for e in events])
+
+
+def test_emitting_nothing_emits_nothing() -> None:
+    assert emit_completions("mk-2026", "listening", [], None) == 0
+    assert emit_deliveries([NoticeOutcome(1, "mk-2026", "welcome", "retry")]) == 0
+
+
+def doc_block(language: str) -> str:
+    """The one ``language`` code block of docs/EVENTS.md's automation example."""
+    example = EVENTS_DOC.read_text().split("## Example: alert when a notice fails")[1]
+    blocks: list[str] = re.findall(rf"```{language}\n(.*?)```", example, flags=re.DOTALL)
+    [block] = blocks
+    return block
+
+
+def unknown_fields(data: dict[str, Any], model: type[Any]) -> set[str]:
+    return set(data) - set(model.model_fields)
+
+
+def test_the_documented_automation_is_one_prefect_accepts() -> None:
+    trigger_json = json.loads(doc_block("json"))
+    automation_yaml = yaml.safe_load(doc_block("yaml"))
+    assert automation_yaml["trigger"] == trigger_json
+    assert unknown_fields(trigger_json, EventTrigger) == set()
+    assert unknown_fields(automation_yaml, AutomationCore) == set()
+    automation = AutomationCore.model_validate(automation_yaml)
+    [action] = automation.actions
+    assert unknown_fields(automation_yaml["actions"][0], type(action)) == set()
+    with get_client(sync_client=True) as client:
+        automation_id = client.create_automation(automation)
+        try:
+            stored = client.read_automation(automation_id)
+            assert stored is not None
+            assert stored.trigger.model_dump() == automation.trigger.model_dump()
+        finally:
+            client.delete_automation(automation_id)
+
+
+def test_the_documented_notification_renders_from_a_failure_event() -> None:
+    body = yaml.safe_load(doc_block("yaml"))["actions"][0]["body"]
+    event = Event(
+        event="journey.notice.failed",
+        resource={"prefect.resource.id": "journey.notice.42"},
+        payload={"notice_id": 42, "cohort": "mk-2026", "template": "welcome", "detail": "550 no"},
+    )
+    text = render_user_template_sync(body, {"event": event})
+    assert text == (
+        "Notice 42 (welcome) for cohort\nmk-2026 was refused: 550 no\n"
+        "The full reply is in the outbox, on the notice's row (last_error)."
+    )
