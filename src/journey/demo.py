@@ -194,7 +194,29 @@ def run_demo(folder: Path, seed: int) -> None:
     if graduation is not None:
         _graduate(url, seed)
     _record_until(url, pending, END_AT)
+    _journeys(url)
     _report(url, folder)
+
+
+def _journeys(url: str) -> None:
+    """One trainee-journey run per trainee at the end, so the UI shows where each stands.
+
+    Four at a time: a flow run spends most of its ~1 s waiting, so they overlap well.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from journey.db import session_scope
+    from journey.flows.trainee_journey import trainee_journey
+    from journey.services.loading import load_trainees
+
+    with session_scope(url) as session:
+        emails = [t.enrolment.person.email or "" for t in load_trainees(session, [COHORT])[COHORT]]
+    with (
+        working(f"Running trainee-journey for each of the {len(emails)} trainees…"),
+        ThreadPoolExecutor(max_workers=4) as pool,
+    ):
+        list(pool.map(lambda email: trainee_journey(COHORT, email, now=END_AT), emails))
+    console.print(f"Ran trainee-journey for {len(emails)} trainees (one flow run each).")
 
 
 def _report(url: str, folder: Path) -> None:

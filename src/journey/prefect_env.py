@@ -13,13 +13,17 @@ DEFAULTS = {
     "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+}
+EPHEMERAL_ONLY = {
+    # With no server, run logs go nowhere anyone reads them: keep the terminal quiet.
+    # With a server, INFO logs reach each run's page in the UI.
     "PREFECT_LOGGING_LEVEL": "WARNING",
 }
 
 
 def apply() -> str:
     """Set the defaults; returns where flow runs will be recorded, in words."""
-    for key, value in DEFAULTS.items():
-        os.environ.setdefault(key, value)
     url = os.environ.get("PREFECT_API_URL")
+    for key, value in {**DEFAULTS, **({} if url else EPHEMERAL_ONLY)}.items():
+        os.environ.setdefault(key, value)
     return f"Prefect server {url}" if url else "Prefect's ephemeral API (runs are not kept)"
