@@ -39,6 +39,10 @@ class Notice(Base):
     rule: Mapped[str | None] = mapped_column(String(64))
     occurrence: Mapped[str | None] = mapped_column(String(32), doc="The milestone's local date.")
     attach_ics: Mapped[bool] = mapped_column(default=False)
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cohort_events.id", ondelete="CASCADE"),
+        doc="For a changed or cancelled session's notice: the session.",
+    )
     due_at: Mapped[datetime]
     useful_until: Mapped[datetime]
     status: Mapped[NoticeStatus] = mapped_column(

@@ -84,12 +84,17 @@ def cohort_import(
     """
     from journey.cohort_file import places_report, read_cohort
     from journey.db import session_scope
+    from journey.services.changes import queue_changes
     from journey.services.cohorts import import_cohort
 
     spec = read_cohort(cohort_file, roster)
     url = _url()
+    at = _now(now)
     with session_scope(url) as session:
-        result = import_cohort(session=session, spec=spec, now=_now(now))
+        result = import_cohort(session=session, spec=spec, now=at)
+        updates = queue_changes(
+            session=session, cohort_id=spec.id, event_ids=result.moved_event_ids, now=at
+        )
     verb = "Imported" if result.created else "Updated"
     typer.echo(
         f"{verb} cohort {spec.id}: {result.trainees_added} trainees added, "
@@ -99,6 +104,8 @@ def cohort_import(
         typer.echo(f"  {line}")
     for moved in result.sessions_moved:
         typer.echo(f"  Session moved: {moved} (calendar sequence bumped)")
+    if updates:
+        typer.echo(f"  {updates} updated invitations queued; `journey remind` sends them.")
     if result.not_in_file:
         typer.echo(f"  Kept, though not in the file: {', '.join(result.not_in_file)}")
 

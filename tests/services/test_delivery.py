@@ -188,3 +188,80 @@ def test_concurrent_claimers_on_sqlite_never_share_a_notice(
         claimed = list(pool.map(drain, ["a", "b", "c", "d"]))
     every = [i for ids in claimed for i in ids]
     assert len(every) == len(set(every)) == 25
+
+
+def test_a_moved_session_cancels_old_reminders_and_sends_an_updated_invitation(
+    use_smtp: Settings, cohort_id: str, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    """Set A's first session moves from 3 to 10 Dec after its -14d invitation was queued."""
+    from journey.cohort_file import read_cohort
+    from journey.services.changes import queue_changes
+    from journey.services.cohorts import import_cohort
+    from tests.conftest import EXAMPLES
+
+    url = use_smtp.database_url
+    launch_and_deliver(use_smtp, cohort_id)
+    at = utc("2026-11-19T09:00")  # the -14d@09:00 invitations for 3 Dec (Set A)
+    with session_scope(url) as session:
+        sweep(session=session, now=at)
+    text = (
+        (EXAMPLES / "cohort.yaml")
+        .read_text()
+        .replace("2026-12-03T17:30/19:30", "2026-12-10T17:30/19:30")
+    )
+    (tmp_path / "cohort.yaml").write_text(text)
+    spec = read_cohort(tmp_path / "cohort.yaml", EXAMPLES / "roster.csv")
+    with session_scope(url) as session:
+        moved = import_cohort(session=session, spec=spec, now=at).moved_event_ids
+        assert queue_changes(session=session, cohort_id=cohort_id, event_ids=moved, now=at) == 7
+    before = len(smtp_server.messages)
+    result = deliver_all(url=url, settings=use_smtp, now=at)
+    sent = Counter(o.template for o in result.outcomes if o.status == "sent")
+    assert sent["session-updated"] == 7 and "session-invitation" not in sent
+    assert result.cancelled == 7  # Set A's invitations for the old date
+    with session_scope(url) as session:
+        cancelled = session.scalars(select(Notice.key).where(Notice.status == "cancelled"))
+        assert {k.rsplit("/", 1)[1] for k in cancelled} == {"2026-12-03"}
+    updated = {message_id_for(k) for k in _keys(url, "session-updated")}
+    updates = [
+        r.message for r in smtp_server.messages[before:] if r.message["Message-ID"] in updated
+    ]
+    assert len(updates) == 7
+    [ics] = [p for p in updates[0].iter_attachments() if p.get_content_type() == "text/calendar"]
+    calendar = Calendar.from_ical(ics.get_payload(decode=True))
+    [event] = calendar.walk("VEVENT")
+    assert str(calendar["METHOD"]) == "REQUEST" and int(event["SEQUENCE"]) == 1
+    assert event.decoded("DTSTART") == utc("2026-12-10T17:30")
+
+
+def test_a_cancelled_session_sends_a_cancelling_invitation(
+    use_smtp: Settings, cohort_id: str, smtp_server: SmtpServer
+) -> None:
+    from journey.models import CohortEvent, EventKind
+    from journey.services.changes import cancel_session
+
+    url = use_smtp.database_url
+    launch_and_deliver(use_smtp, cohort_id)
+    at = utc("2026-10-01T09:00")
+    with session_scope(url) as session:
+        graduation = session.scalars(
+            select(CohortEvent).where(CohortEvent.kind == EventKind.GRADUATION)
+        ).one()
+        assert (
+            cancel_session(session=session, cohort_id=cohort_id, event_id=graduation.id, now=at)
+            == 14
+        )  # the follow-up trainees
+    before = len(smtp_server.messages)
+    assert deliver_all(url=url, settings=use_smtp, now=at).sent == 14
+    message = smtp_server.messages[before].message
+    [ics] = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    calendar = Calendar.from_ical(ics.get_payload(decode=True))
+    [event] = calendar.walk("VEVENT")
+    assert str(calendar["METHOD"]) == "CANCEL"
+    assert (str(event["STATUS"]), int(event["SEQUENCE"])) == ("CANCELLED", 1)
+    assert str(event["UID"]) == graduation.uid
+
+
+def _keys(url: str, template: str) -> list[str]:
+    with session_scope(url) as session:
+        return list(session.scalars(select(Notice.key).where(Notice.template == template)))

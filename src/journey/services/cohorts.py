@@ -30,6 +30,7 @@ class ImportResult:
     trainees_added: int = 0
     trainees_updated: int = 0
     sessions_moved: list[str] = field(default_factory=list)
+    moved_event_ids: list[int] = field(default_factory=list)
     not_in_file: list[str] = field(default_factory=list)
 
 
@@ -185,6 +186,7 @@ def _sync_events(
             event.starts_at, event.ends_at, event.venue = slot.starts_at, slot.ends_at, venue
             event.sequence += 1
             result.sessions_moved.append(f"{kind.value} {number}")
+            result.moved_event_ids.append(event.id)
 
 
 def _enrol(

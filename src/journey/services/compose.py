@@ -89,7 +89,13 @@ def _judge_one(world: _World, notice: Notice, now: datetime) -> Verdict:
 
 
 def _stale(loaded: LoadedCohort, trainee: LoadedTrainee, notice: Notice) -> str | None:
+    """Why a milestone's notice must not go any more (None if it still should)."""
     assert notice.milestone is not None
+    if notice.event_id is not None:  # about a session that moved or was cancelled
+        event = next((e for e in loaded.events if e.id == notice.event_id), None)
+        if event is None or f"seq{event.sequence}" != notice.occurrence:
+            return "superseded by a later change to the session"
+        return None
     try:
         milestone = loaded.programme.milestone(notice.milestone)
     except KeyError:
@@ -122,6 +128,10 @@ def _events_for(
 ) -> tuple[EventInfo, ...]:
     """The sessions a notice is about: its milestone's, or for launch notices the training
     days (trainees) or the set's sessions (facilitators)."""
+    if notice.event_id is not None and notice.milestone is not None:  # a change notice
+        title = loaded.programme.milestone(notice.milestone).title
+        changed = [e for e in loaded.events if e.id == notice.event_id]
+        return tuple(_event_info(loaded, e, title) for e in changed)
     live = [e for e in loaded.events if not e.cancelled]
     title = loaded.cohort.title
     if notice.milestone is None:
