@@ -1,6 +1,7 @@
 # Two commands for a newcomer on a fresh machine:
 #   make demo   installs the project and runs `journey demo`
-#   make test   installs what the tests need and runs lint, types and the tests
+#   make test   installs what the tests need and runs lint, types and the tests (on SQLite,
+#               then the database tests again on Postgres)
 # .ci/run calls `make test`.
 
 PYTHON ?= python3
@@ -27,8 +28,14 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The suite on SQLite, then every test that touches the database again on Postgres
+# (127.0.0.1:5432, database test; each test in a schema of its own).
+DB_FREE := tests/mail tests/test_engine.py tests/test_cohort_file.py tests/test_demo.py \
+	tests/test_ui_browser.py tests/reliability
+
 test: lint
 	$(BIN)/pytest
+	JOURNEY_TEST_DATABASE=postgres $(BIN)/pytest $(addprefix --ignore=,$(DB_FREE))
 
 clean:
 	rm -rf $(VENV) journey-demo .pytest_cache .mypy_cache .ruff_cache

@@ -26,10 +26,12 @@ for _key in [k for k in os.environ if k.startswith("JOURNEY_")]:
     del os.environ[_key]
 
 from journey.settings import Settings, get_settings  # noqa: E402
+from tests.pg import postgres_schema  # noqa: E402
 
 pytest_plugins = ["tests.smtp_server", "tests.prefect_server"]
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "mk-2026"
+BACKEND = os.environ.get("JOURNEY_TEST_DATABASE", "sqlite")
 
 
 def utc(text: str) -> datetime:
@@ -49,11 +51,26 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path, migrated_template: Path) -> str:
-    """A fresh, migrated SQLite database for this test."""
+def pg_url() -> Iterator[str]:
+    """A fresh schema in the Postgres test database (empty), dropped afterwards."""
+    with postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, migrated database for this test: SQLite, or Postgres with
+    JOURNEY_TEST_DATABASE=postgres (a schema of its own, upgraded by Alembic)."""
+    if BACKEND == "postgres":
+        from journey.db import upgrade
+
+        with postgres_schema() as url:
+            upgrade(url)
+            yield url
+        return
     path = tmp_path / "journey.db"
-    shutil.copy(migrated_template, path)
-    return f"sqlite:///{path}"
+    shutil.copy(request.getfixturevalue("migrated_template"), path)
+    yield f"sqlite:///{path}"
 
 
 @pytest.fixture

@@ -1,17 +1,13 @@
 """The same code on Postgres (127.0.0.1:5432, database ``test``), in a schema of its own.
 
-Skipped with a reason where no Postgres answers, unless JOURNEY_REQUIRE_POSTGRES=1
-(as in .ci/run), where that is a failure.
+The ``pg_url`` fixture (tests/conftest.py) skips with a reason where no Postgres answers,
+unless JOURNEY_REQUIRE_POSTGRES=1 (as in .ci/run). The whole suite also runs on Postgres
+with JOURNEY_TEST_DATABASE=postgres; these tests need it whatever that says.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
-
-import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from journey.cohort_file import read_cohort
 from journey.db import get_engine, session_scope, upgrade
@@ -21,33 +17,7 @@ from journey.services.sweep import launch, sweep
 from tests.conftest import EXAMPLES, utc
 from tests.smtp_server import SmtpServer
 
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 LAUNCH = utc("2026-09-01T09:00")
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh schema in the test database, dropped afterwards."""
-    admin = create_engine(SERVER)
-    try:
-        with admin.connect():
-            pass
-    except Exception as exc:
-        admin.dispose()
-        if os.environ.get("JOURNEY_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"Postgres at 127.0.0.1:5432 is required here: {exc}")
-        pytest.skip(f"no Postgres at 127.0.0.1:5432 ({type(exc).__name__})")
-    schema = f"journey_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{SERVER}?options=-csearch_path%3D{schema}"
-    try:
-        yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def imported(url: str) -> str:
@@ -64,7 +34,6 @@ def test_two_workers_never_claim_the_same_notice(pg_url: str) -> None:
     with session_scope(pg_url) as session:
         launch(session=session, cohort_id=cohort_id, now=LAUNCH)
     factory = get_engine(pg_url)
-    from sqlalchemy.orm import Session
 
     with Session(factory) as first, Session(factory) as second:
         mine = claim_batch(first, worker="a", now=LAUNCH, limit=10, lease_seconds=600)
