@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     )
     smtp_username: str | None = Field(default=None, description="SMTP login, if any.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_password_block: str | None = Field(
+        default=None,
+        description="Name of a Prefect Secret block holding the SMTP password (read by the "
+        "delivery task at run time; takes the place of smtp_password).",
+    )
     smtp_starttls: bool = Field(default=True, description="Upgrade with STARTTLS (port 587).")
     smtp_ssl: bool = Field(default=False, description="Implicit TLS from the start (port 465).")
     smtp_timeout: float = Field(default=30.0, gt=0, le=600, description="Seconds per command.")

@@ -108,3 +108,27 @@ def test_record_completion_with_bad_input_fails_the_run_and_writes_nothing(
     done = record_completion(cohort_id, ["aisha.rahman@example.org"], "training", now=LAUNCH)
     assert done == {"recorded": 1, "already": 0}
     assert count(settings.database_url, Completion) == 2  # both training days
+
+
+def test_the_smtp_password_can_come_from_a_prefect_secret_block_and_never_shows(
+    use_smtp: Settings,
+    cohort_id: str,
+    smtp_server: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from prefect.blocks.system import Secret
+
+    from journey.settings import get_settings
+
+    secret = "right-horse-battery-staple"
+    Secret(value=secret).save("journey-smtp-password", overwrite=True)
+    smtp_server.credentials = ("journey", secret)
+    monkeypatch.setenv("JOURNEY_SMTP_USERNAME", "journey")
+    monkeypatch.setenv("JOURNEY_SMTP_PASSWORD_BLOCK", "journey-smtp-password")
+    get_settings.cache_clear()
+    caplog.set_level("DEBUG")
+    summary = launch_cohort(cohort_id, now=LAUNCH)
+    assert summary["delivery"]["sent"] == 25 and len(smtp_server.messages) == 25
+    assert secret not in repr(summary) and secret not in caplog.text
+    assert secret not in repr(get_settings()) and secret not in str(get_settings().model_dump())
