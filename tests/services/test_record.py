@@ -113,3 +113,23 @@ def test_attendance_csv_gives_the_email_column() -> None:
         emails_from_csv("a.csv", "name\nA\n")
     with pytest.raises(InvalidInput, match=r"a.csv:3: email: empty"):
         emails_from_csv("a.csv", 'email\na@x.org\n""\n')
+
+
+def test_a_failure_half_way_through_recording_a_list_writes_none_of_it(
+    settings: Settings, cohort_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import journey.services.record as record_module
+
+    real = record_module._write
+    calls = {"n": 0}
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(record_module, "_write", failing)
+    with pytest.raises(RuntimeError):
+        do_record(settings.database_url, [AISHA, "yusuf.patel@example.org"], "listening")
+    assert completions(settings.database_url) == []

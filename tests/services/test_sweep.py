@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from journey.db import session_scope
@@ -99,3 +100,28 @@ def test_upcoming_lists_the_queued_and_what_comes_due_without_sending(
     assert {(r.template, r.milestone) for r in planned} == {("session-reminder", "training")}
     assert len(planned) == 20
     assert len(notices(settings.database_url)) == 25  # nothing new was queued
+
+
+def test_a_failure_half_way_through_a_launch_leaves_the_database_as_it_was(
+    settings: Settings, cohort_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Welcomes are written, then queueing what is due fails: nothing stays, not even the
+    launch time, so running it again starts clean."""
+    import journey.services.sweep as sweep_module
+    from journey.models import Cohort
+
+    real = sweep_module.queue_for_cohort
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(sweep_module, "queue_for_cohort", failing)
+    with pytest.raises(RuntimeError):
+        do_launch(settings.database_url, cohort_id, "2026-09-01T09:00")
+    assert notices(settings.database_url) == []
+    with session_scope(settings.database_url) as session:
+        assert session.get(Cohort, cohort_id).launched_at is None  # type: ignore[union-attr]
+        assert list(session.scalars(select(RuleAdoption))) == []
+    monkeypatch.setattr(sweep_module, "queue_for_cohort", real)
+    do_launch(settings.database_url, cohort_id, "2026-09-01T09:00")
+    assert len(notices(settings.database_url)) == 25
