@@ -47,8 +47,28 @@ def run_remind(now: datetime, dry_run: bool) -> dict[str, Any]:
         f"{verb} {queued['queued']} notices; {queued['skipped']} came due too late "
         f"to be useful and are marked skipped."
     )
+    if queued["skipped"] and not dry_run:
+        _print_skipped(now)
     _print_delivery(summary.get("delivery"))
     return summary
+
+
+def _print_skipped(now: datetime, most: int = 30) -> None:
+    """List what an outage made too late, so the organiser can follow up by hand."""
+    from journey.db import session_scope
+    from journey.services.upcoming import skipped
+    from journey.settings import get_settings
+
+    with session_scope(get_settings().database_url) as session:
+        rows = skipped(session=session, queued_at=now)
+    console.print("Skipped (the moment had passed):")
+    for r in rows[:most]:
+        console.print(
+            f"  {r.cohort_id}  {r.trainee}: {r.template} for {r.milestone} "
+            f"(due {r.due_at:%Y-%m-%d %H:%M} UTC, to the {r.to})"
+        )
+    if len(rows) > most:
+        console.print(f"  … and {len(rows) - most} more (journey status shows each trainee).")
 
 
 def _print_delivery(delivery: dict[str, Any] | None) -> None:

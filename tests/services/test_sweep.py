@@ -77,6 +77,12 @@ def test_after_an_outage_useful_notices_go_late_and_stale_ones_are_skipped(
     assert result.queued == 0 and result.skipped == 40
     statuses = Counter(n.status for n in notices(settings.database_url) if n.milestone)
     assert statuses == {NoticeStatus.SKIPPED: 40}
+    from journey.services.upcoming import skipped
+
+    with session_scope(settings.database_url) as session:
+        listed = skipped(session=session, queued_at=utc("2026-09-25T09:00"))
+    assert len(listed) == 40 and {r.milestone for r in listed} == {"training"}
+    assert "Aisha Rahman" in {r.trainee for r in listed}
 
 
 def test_notices_due_before_the_training_starts_still_go_after_a_short_outage(

@@ -75,3 +75,26 @@ def _queued(session: Session, cohort_id: str | None) -> list[UpcomingNotice]:
         )
         for n, to, about in session.execute(query)
     ]
+
+
+def skipped(*, session: Session, queued_at: datetime) -> list[UpcomingNotice]:
+    """Notices a sweep at ``queued_at`` found already too late and marked skipped.
+
+    After an outage the organiser gets this list, to follow up by hand where it matters.
+    """
+    recipient, trainee = aliased(Person), aliased(Person)
+    query = (
+        select(Notice, recipient.name, trainee.name)
+        .join(recipient, recipient.id == Notice.person_id)
+        .outerjoin(Enrolment, Enrolment.id == Notice.enrolment_id)
+        .outerjoin(trainee, trainee.id == Enrolment.person_id)
+        .where(Notice.status == NoticeStatus.SKIPPED, Notice.created_at == queued_at)
+        .order_by(Notice.due_at, Notice.key)
+    )
+    return [
+        UpcomingNotice(
+            n.due_at, n.cohort_id, n.recipient_role, about or to, n.template,
+            n.milestone or "launch", True,
+        )
+        for n, to, about in session.execute(query)
+    ]  # fmt: skip
