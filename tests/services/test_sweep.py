@@ -131,3 +131,27 @@ def test_a_failure_half_way_through_a_launch_leaves_the_database_as_it_was(
     monkeypatch.setattr(sweep_module, "queue_for_cohort", real)
     do_launch(settings.database_url, cohort_id, "2026-09-01T09:00")
     assert len(notices(settings.database_url)) == 25
+
+
+def test_a_rule_added_late_never_reaches_back(settings: Settings, cohort_id: str) -> None:
+    """A -30d stage rule added on 28 Nov: moments already past send nothing (not even a
+    skipped row); the first moment after it, research's on 17 Dec, goes as usual."""
+    from journey.models import Cohort
+    from journey.programme import default_programme_text
+
+    url = settings.database_url
+    do_launch(url, cohort_id, "2026-09-01T09:00")
+    stage_rule = '      - {at: "-7d@09:00", to: trainee, template: stage-reminder}'
+    text = default_programme_text().replace(
+        stage_rule,
+        stage_rule + '\n      - {at: "-30d@09:00", to: trainee, template: stage-reminder}',
+    )
+    with session_scope(url) as session:
+        session.get(Cohort, cohort_id).programme = text  # type: ignore[union-attr]
+    with session_scope(url) as session:
+        sweep(session=session, now=utc("2026-11-28T09:00"))
+    assert [n.key for n in notices(url) if "-30d@" in n.key] == []
+    with session_scope(url) as session:
+        assert sweep(session=session, now=utc("2026-12-17T09:00")).queued >= 20
+    added = Counter(n.key.split("/")[2] for n in notices(url) if "-30d@" in n.key)
+    assert added == {"research": 20}

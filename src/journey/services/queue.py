@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -50,19 +50,30 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     return count
 
 
-def adopt_rules(session: Session, loaded: LoadedCohort, now: datetime) -> None:
-    """Record when the cohort first saw each rule, so a rule added late never reaches back."""
-    if loaded.cohort.launched_at is None:
-        return
-    known = set(loaded.plan.rule_adopted)
-    for m in loaded.programme.milestones:
-        for rule in m.notices:
-            key = f"{m.id}/{rule.id}"
-            if key not in known:
-                session.add(
-                    RuleAdoption(cohort_id=loaded.cohort.id, rule_key=key, first_seen_at=now)
-                )
-    session.flush()
+def adopt_rules(
+    session: Session, loaded: LoadedCohort, now: datetime, *, dry_run: bool = False
+) -> LoadedCohort:
+    """Record when the cohort first saw each rule, so a rule added late never reaches back.
+
+    Returns the cohort with those adoptions in its plan, to plan with straight away.
+    """
+    if loaded.plan.launched_at is None:
+        return loaded
+    new = [
+        f"{m.id}/{rule.id}"
+        for m in loaded.programme.milestones
+        for rule in m.notices
+        if f"{m.id}/{rule.id}" not in loaded.plan.rule_adopted
+    ]
+    if not new:
+        return loaded
+    if not dry_run:
+        session.add_all(
+            RuleAdoption(cohort_id=loaded.cohort.id, rule_key=key, first_seen_at=now) for key in new
+        )
+        session.flush()
+    adopted = {**loaded.plan.rule_adopted, **dict.fromkeys(new, now)}
+    return replace(loaded, plan=replace(loaded.plan, rule_adopted=adopted))
 
 
 def recipient_id(

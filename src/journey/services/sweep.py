@@ -49,9 +49,8 @@ def sweep(
         }
     mentors = mentor_people(session, ids)
     total = QueueResult(cohort_ids=ids)
-    for loaded in cohorts:
-        if not dry_run:
-            adopt_rules(session, loaded, now)
+    for found in cohorts:
+        loaded = adopt_rules(session, found, now, dry_run=dry_run)
         total.add(
             queue_for_cohort(
                 session, loaded, trainees[loaded.cohort.id], mentors, now, dry_run=dry_run
@@ -89,9 +88,7 @@ def launch(
     [loaded] = load_cohorts(session, [cohort_id])
     if loaded.plan.launched_at is None:  # dry run of a first launch: plan as if launched
         loaded = replace(loaded, plan=replace(loaded.plan, launched_at=now))
-    if not dry_run:
-        adopt_rules(session, loaded, loaded.plan.launched_at or now)
-        [loaded] = load_cohorts(session, [cohort_id])
+    loaded = adopt_rules(session, loaded, now, dry_run=dry_run)
     trainees = load_trainees(session, [cohort_id], active_only=True)[cohort_id]
     result = LaunchResult(cohort_id, loaded.plan.launched_at or now, first, len(trainees))
     rows = _launch_rows(session, loaded, trainees, now)
