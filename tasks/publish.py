@@ -68,7 +68,7 @@ def publish_cohort(cohort_id: str, now: datetime) -> dict[str, str]:
         description=f"Each trainee's milestones: {about}",
     )
     create_progress_artifact(
-        progress=report.share,
+        progress=round(report.share, 1),
         key=keys["progress"],
         description=f"Share of applicable milestones done by active trainees: {about}",
     )

@@ -22,8 +22,9 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 os.environ.setdefault("PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT", "false")
-for _key in [k for k in os.environ if k.startswith("JOURNEY_")]:
-    del os.environ[_key]
+TEST_SWITCHES = {"JOURNEY_TEST_DATABASE", "JOURNEY_REQUIRE_POSTGRES"}  # the suite's own
+for _key in [k for k in os.environ if k.startswith("JOURNEY_") and k not in TEST_SWITCHES]:
+    del os.environ[_key]  # a developer's own settings never leak into a test
 
 from journey.settings import Settings, get_settings  # noqa: E402
 from tests.pg import postgres_schema  # noqa: E402

@@ -77,7 +77,7 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
     with log.open("wb") as out:
         process = subprocess.Popen(
             [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            env=quiet_env(home),
+            env=quiet_env(home, PREFECT_SERVER_API_PORT=str(port)),  # the UI's API address
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
