@@ -45,8 +45,13 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     count = 0
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start : start + INSERT_CHUNK]
-        stmt = module.insert(Notice).values(chunk).on_conflict_do_nothing(index_elements=["key"])
-        count += session.execute(stmt).rowcount or 0  # type: ignore[attr-defined]
+        stmt = (
+            module.insert(Notice)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(Notice.id)
+        )
+        count += len(session.execute(stmt).all())  # rowcount is -1 here on Postgres
     return count
 
 
