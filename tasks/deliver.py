@@ -6,7 +6,7 @@ from datetime import datetime
 
 from prefect import get_run_logger, task
 
-from journey.services.delivery import DeliveryResult, deliver_batch, worker_name
+from journey.services.delivery import DeliveryResult, RunClock, deliver_batch, worker_name
 from journey.tasks.common import settings
 from journey.tasks.publish import emit_deliveries
 
@@ -38,9 +38,10 @@ def deliver_one_batch(now: datetime, worker: str) -> DeliveryResult:
 def deliver_until_done(now: datetime, max_batches: int = 1000) -> DeliveryResult:
     """Run batch tasks until nothing due is left (or the server is down)."""
     worker = worker_name()
+    clock = RunClock(now)  # each batch is leased from when it is claimed
     total = DeliveryResult(destination="")
     for _ in range(max_batches):
-        batch = deliver_one_batch(now, worker)
+        batch = deliver_one_batch(clock(), worker)
         total.destination = batch.destination
         total.add(batch)
         if batch.batches == 0 or batch.unavailable:

@@ -57,6 +57,9 @@ class SendResult:
     attempts: int
 
 
+LOST_CLAIM = "not sent: another worker holds its claim now"
+
+
 class SmtpUnavailable(Exception):
     """The SMTP server could not be reached or refused the login; nothing was sent."""
 
@@ -160,6 +163,7 @@ async def send_batch(
     *,
     on_result: OnResult | None = None,
     sleep: Sleep = asyncio.sleep,
+    still_held: Callable[[int], bool] | None = None,
 ) -> list[SendResult]:
     """Send a batch over one SMTP connection and return an outcome per message, in order.
 
@@ -170,6 +174,10 @@ async def send_batch(
     delays, and the rest as ``retry`` with no attempt; likewise, from the message in
     flight on, when the server refuses the sender itself (5xx to MAIL FROM), since that
     is no notice's fault.
+
+    ``still_held(notice_id)``, when given, is asked just before each message: if the
+    caller's claim on it has gone (another worker took it over), it is not sent and comes
+    back as ``retry`` with :data:`LOST_CLAIM`.
     """
     if not settings.smtp_host:
         raise ValueError("no SMTP host is set; write the batch to the outbox folder instead")
@@ -186,6 +194,8 @@ async def send_batch(
                 gone = await _reconnect(client)
             if gone is not None:
                 result = SendResult(item.notice_id, "retry", f"not tried: {gone}", 0)
+            elif still_held is not None and not still_held(item.notice_id):
+                result = SendResult(item.notice_id, "retry", LOST_CLAIM, 0)
             else:
                 try:
                     result = await _deliver(client, item, envelope_from, settings, sleep)

@@ -12,6 +12,7 @@ import asyncio
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -60,11 +61,12 @@ class DeliveryResult:
     cancelled: int = 0
     skipped: int = 0
     batches: int = 0
+    unrecorded: int = 0  # sent after the claim lapsed to another worker: a possible copy
     unavailable: str | None = None
     outcomes: list[NoticeOutcome] = field(default_factory=list)
 
     def add(self, other: DeliveryResult) -> None:
-        for name in ("sent", "failed", "retry", "cancelled", "skipped", "batches"):
+        for name in ("sent", "failed", "retry", "cancelled", "skipped", "batches", "unrecorded"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.outcomes += other.outcomes
         self.unavailable = self.unavailable or other.unavailable
@@ -76,7 +78,16 @@ class DeliveryResult:
 
     def summary(self) -> dict[str, Any]:
         """Counts, destination and failures, as plain data (what a flow run returns)."""
-        names = ("destination", "sent", "failed", "retry", "cancelled", "skipped", "batches")
+        names = (
+            "destination",
+            "sent",
+            "failed",
+            "retry",
+            "cancelled",
+            "skipped",
+            "batches",
+            "unrecorded",
+        )
         return {
             **{n: getattr(self, n) for n in names},
             "unavailable": self.unavailable,
@@ -132,18 +143,63 @@ def claim_batch(
     return sorted(session.scalars(claim))
 
 
-def _settle(url: str, worker: str, ids: Sequence[int], **values: object) -> None:
-    """Record an outcome for notices this worker still holds, and end the claim."""
-    with session_scope(url) as session:
-        session.execute(
-            update(Notice)
-            .where(
-                Notice.id.in_(ids),
-                Notice.claimed_by == worker,
-                Notice.status == NoticeStatus.CLAIMED,
+class RunClock:
+    """A delivery run's clock: the ``now`` it was given, advancing in real time.
+
+    Leases are measured on it, so a batch claimed an hour into a long run is leased from
+    then, not from the run's start; a run given a simulated ``now`` keeps its own timeline.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        self.start, self._began = start, time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._began)
+
+
+class Claims:
+    """The claims one batch holds, renewed at half-lease; asked before each send."""
+
+    def __init__(
+        self, url: str, worker: str, ids: Sequence[int], clock: RunClock, lease_seconds: int
+    ) -> None:
+        self.url, self.worker, self.clock, self.lease = url, worker, clock, lease_seconds
+        self.held, self.renewed = set(ids), clock()
+
+    def __call__(self, notice_id: int) -> bool:
+        """Whether this worker still holds the notice (renewing all it holds when due)."""
+        if self.clock() - self.renewed >= timedelta(seconds=self.lease / 2):
+            self.renew()
+        return notice_id in self.held
+
+    def renew(self) -> None:
+        self.renewed = self.clock()
+        with session_scope(self.url) as session:
+            kept = session.scalars(
+                update(Notice)
+                .where(Notice.id.in_(self.held), *_mine(self.worker))
+                .values(lease_until=self.renewed + timedelta(seconds=self.lease))
+                .returning(Notice.id)
+                .execution_options(synchronize_session=False)
             )
+            self.held = set(kept)
+
+
+def _mine(worker: str) -> tuple[Any, ...]:
+    return (Notice.claimed_by == worker, Notice.status == NoticeStatus.CLAIMED)
+
+
+def _settle(url: str, worker: str, ids: Sequence[int], **values: object) -> int:
+    """Record an outcome for notices this worker still holds, end the claim; how many."""
+    with session_scope(url) as session:
+        settled = session.scalars(
+            update(Notice)
+            .where(Notice.id.in_(ids), *_mine(worker))
             .values(claimed_by=None, lease_until=None, **values)
+            .returning(Notice.id)
+            .execution_options(synchronize_session=False)
         )
+        return len(settled.all())
 
 
 def _prepare(
@@ -205,7 +261,7 @@ _STATUS_AFTER = {
 def _on_result(
     url: str,
     worker: str,
-    now: datetime,
+    clock: RunClock,
     result: DeliveryResult,
     about: dict[int, tuple[str, str]],
 ) -> Callable[[SendResult], None]:
@@ -213,22 +269,25 @@ def _on_result(
 
     def record(outcome: SendResult) -> None:
         name = outcome.outcome
-        setattr(result, name, getattr(result, name) + 1)
         sent = name == "sent"
-        if name != "retry":
-            cohort_id, template = about[outcome.notice_id]
-            result.outcomes.append(
-                NoticeOutcome(outcome.notice_id, cohort_id, template, name, outcome.detail)
-            )
-        _settle(
+        settled = _settle(
             url,
             worker,
             [outcome.notice_id],
             status=_STATUS_AFTER[name],
             attempts=Notice.attempts + outcome.attempts,
             last_error=None if sent else outcome.detail,
-            **({"sent_at": now} if sent else {}),
+            **({"sent_at": clock()} if sent else {}),
         )
+        if sent and not settled:  # sent, but its claim had lapsed to another worker
+            result.unrecorded += 1
+            return
+        setattr(result, name, getattr(result, name) + 1)
+        if name != "retry":
+            cohort_id, template = about[outcome.notice_id]
+            result.outcomes.append(
+                NoticeOutcome(outcome.notice_id, cohort_id, template, name, outcome.detail)
+            )
 
     return record
 
@@ -248,8 +307,14 @@ def _run_async(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
-def deliver_batch(*, url: str, settings: Settings, now: datetime, worker: str) -> DeliveryResult:
-    """Claim, gate, render and send one batch. ``batches`` is 0 when nothing was due."""
+def deliver_batch(
+    *, url: str, settings: Settings, now: datetime, worker: str, clock: RunClock | None = None
+) -> DeliveryResult:
+    """Claim, gate, render and send one batch. ``batches`` is 0 when nothing was due.
+
+    ``clock`` is the run's clock (see :class:`RunClock`); by default one starting at ``now``.
+    """
+    clock = clock or RunClock(now)
     result = DeliveryResult(destination(settings))
     with session_scope(url) as session:
         ids = claim_batch(
@@ -263,12 +328,13 @@ def deliver_batch(*, url: str, settings: Settings, now: datetime, worker: str) -
         return result
     result.batches = 1
     outgoing, about = _prepare(url, ids, now, settings, result)
-    on_result = _on_result(url, worker, now, result, about)
+    on_result = _on_result(url, worker, clock, result, about)
     if not settings.smtp_host:
         write_eml_batch(outgoing, settings.outbox_dir, on_result=on_result)
         return result
+    claims = Claims(url, worker, ids, clock, settings.lease_seconds)
     try:
-        _run_async(send_batch(outgoing, settings, on_result=on_result))
+        _run_async(send_batch(outgoing, settings, on_result=on_result, still_held=claims))
     except SmtpUnavailable as exc:
         result.unavailable = str(exc)
         _release(url, worker, [o.notice_id for o in outgoing], str(exc))
@@ -285,9 +351,10 @@ def deliver_all(
 ) -> DeliveryResult:
     """Deliver batch after batch until nothing due is left (or the server is down)."""
     worker = worker or worker_name()
+    clock = RunClock(now)
     total = DeliveryResult(destination(settings))
     while max_batches is None or total.batches < max_batches:
-        batch = deliver_batch(url=url, settings=settings, now=now, worker=worker)
+        batch = deliver_batch(url=url, settings=settings, now=clock(), worker=worker, clock=clock)
         total.add(batch)
         if batch.batches == 0 or batch.unavailable:
             break
