@@ -1,0 +1,147 @@
+"""One delivery worker, as its own OS process: ``python worker.py CONFIG_JSON``.
+
+It imports everything, prints ``ready``, waits for a line on stdin (so the harness can
+start several at once, or know when the start-up is over), then runs
+``journey.services.delivery.deliver_all`` and prints its counts as one JSON line.
+
+CONFIG_JSON: ``{"url", "smtp_host", "smtp_port", "now" (ISO), "worker", "batch_size",
+"lease_seconds"}``.
+
+``RELIABILITY_BREAK`` swaps in deliberately broken delivery, to show the tests fail:
+
+- ``naive-claim``: claim by a plain SELECT, a pause, then an UPDATE (no row locks, no
+  single statement), so concurrent workers claim the same notices;
+- ``commit-at-end``: record a batch's outcomes only after the whole batch was sent, so
+  a kill re-sends everything sent in the batch so far;
+- ``mark-first``: record the whole batch as sent before sending it (at most once), so a
+  kill loses the rest of the batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from journey.mail.transport import OnResult, Outgoing, SendResult, send_batch
+from journey.models import Notice, NoticeStatus
+from journey.services import delivery
+from journey.settings import Settings
+
+BREAK = "RELIABILITY_BREAK"
+
+
+def naive_claim(
+    session: Session, *, worker: str, now: datetime, limit: int, lease_seconds: int
+) -> list[int]:
+    """The claim without its guarantee: read, think, then write what was read."""
+    due = or_(
+        Notice.status == NoticeStatus.PENDING,
+        (Notice.status == NoticeStatus.CLAIMED) & (Notice.lease_until < now),
+    )
+    ids = list(
+        session.scalars(
+            select(Notice.id)
+            .where(Notice.due_at <= now, due)
+            .order_by(Notice.due_at, Notice.id)
+            .limit(limit)
+        )
+    )
+    time.sleep(0.05)
+    session.execute(
+        update(Notice)
+        .where(Notice.id.in_(ids))
+        .values(
+            status=NoticeStatus.CLAIMED,
+            claimed_by=worker,
+            lease_until=now + timedelta(seconds=lease_seconds),
+        )
+    )
+    return sorted(ids)
+
+
+def commit_at_end() -> None:
+    """Buffer each outcome until its batch has been sent, then record them all."""
+    make_record = delivery._on_result
+    waiting: list[tuple[Callable[[SendResult], None], SendResult]] = []
+
+    def buffered(*args: Any, **kwargs: Any) -> Callable[[SendResult], None]:
+        record = make_record(*args, **kwargs)
+        return lambda outcome: waiting.append((record, outcome))
+
+    async def send_then_record(*args: Any, **kwargs: Any) -> list[SendResult]:
+        results = await send_batch(*args, **kwargs)
+        for record, outcome in waiting:
+            record(outcome)
+        waiting.clear()
+        return results
+
+    delivery._on_result = buffered
+    setattr(delivery, "send_batch", send_then_record)  # what deliver_batch calls
+
+
+def mark_first() -> None:
+    """Record every message of a batch as sent, then send the batch."""
+
+    async def record_then_send(
+        messages: Sequence[Outgoing], settings: Settings, *, on_result: OnResult | None = None
+    ) -> list[SendResult]:
+        for item in messages:
+            if on_result is not None:
+                on_result(SendResult(item.notice_id, "sent", None, 1))
+        return await send_batch(messages, settings)
+
+    setattr(delivery, "send_batch", record_then_send)
+
+
+def settings_for(config: dict[str, Any]) -> Settings:
+    return Settings(
+        _env_file=None,
+        database_url=config["url"],
+        smtp_host=config["smtp_host"],
+        smtp_port=config["smtp_port"],
+        smtp_starttls=False,
+        smtp_ssl=False,
+        smtp_username=None,
+        smtp_password=None,
+        smtp_timeout=10.0,
+        smtp_retry_delays=[0.05],
+        sender="Leadership Journey <journey@example.org>",
+        batch_size=config["batch_size"],
+        lease_seconds=config["lease_seconds"],
+    )
+
+
+def main(argv: list[str]) -> int:
+    config = json.loads(argv[1])
+    broken = os.environ.get(BREAK, "")
+    if broken == "naive-claim":
+        delivery.claim_batch = naive_claim
+    elif broken == "commit-at-end":
+        commit_at_end()
+    elif broken == "mark-first":
+        mark_first()
+    elif broken:
+        raise SystemExit(f"unknown {BREAK}={broken!r}")
+    settings = settings_for(config)
+    now = datetime.fromisoformat(config["now"])
+    print("ready", flush=True)
+    sys.stdin.readline()
+    result = delivery.deliver_all(
+        url=config["url"], settings=settings, now=now, worker=config["worker"]
+    )
+    counts = result.summary()
+    counts.pop("failures")
+    print(json.dumps(counts), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
