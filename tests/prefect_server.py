@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,7 +116,30 @@ def served(
             start_new_session=True,
         )
     try:
-        with temporary_settings({PREFECT_API_URL: prefect_server.api_url}):
+        with (
+            temporary_settings({PREFECT_API_URL: prefect_server.api_url}),
+            events_to(prefect_server.api_url),
+        ):
             yield prefect_server
     finally:
         stop(process)
+
+
+@contextmanager
+def events_to(api_url: str) -> Iterator[None]:
+    """Send this process's Prefect events (and so its task runs) to ``api_url``.
+
+    The events worker is one per process and keyed without the API's address, so after
+    the session's test harness has used it, it would keep sending there: task runs of
+    flows run here would never reach this server. Drain it and point a fresh one here.
+    """
+    from prefect.events.clients import PrefectEventsClient
+    from prefect.events.worker import EventsWorker
+
+    EventsWorker.drain_all()
+    EventsWorker.set_client_override(PrefectEventsClient, api_url=api_url)
+    try:
+        yield
+    finally:
+        EventsWorker.drain_all()
+        EventsWorker.set_client_override(None)
