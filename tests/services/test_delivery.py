@@ -68,7 +68,7 @@ def test_delivering_again_sends_nothing_twice(
     assert result.sent == 0 and len(smtp_server.messages) == 25
 
 
-def test_the_send_time_gate_cancels_what_was_done_or_withdrawn_meanwhile(
+def test_the_send_time_gate_cancels_what_was_done_withdrawn_or_opted_out_meanwhile(
     use_smtp: Settings, cohort_id: str, smtp_server: SmtpServer
 ) -> None:
     launch_and_deliver(use_smtp, cohort_id)
@@ -96,14 +96,21 @@ def test_the_send_time_gate_cancels_what_was_done_or_withdrawn_meanwhile(
             )
             .values(status=EnrolmentStatus.WITHDRAWN)
         )
+        session.execute(  # David (no follow-up: one listening reminder) opts out of email
+            update(Person)
+            .where(Person.email == "david.okonkwo@example.org")
+            .values(opted_out_at=at)
+        )
     result = deliver_all(url=url, settings=use_smtp, now=at)
-    assert (result.sent, result.cancelled) == (31, 3)
+    assert (result.sent, result.cancelled) == (30, 4)
     with session_scope(url) as session:
         reasons = sorted(
             n.last_error or ""
             for n in session.scalars(select(Notice).where(Notice.status == NoticeStatus.CANCELLED))
         )
-    assert reasons == ["milestone done"] + ["trainee withdrew or opted out"] * 2
+    assert (
+        reasons == ["milestone done", "recipient opted out"] + ["trainee withdrew or opted out"] * 2
+    )
 
 
 def test_a_refused_recipient_fails_alone_with_the_servers_reply(
