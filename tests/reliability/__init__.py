@@ -1,4 +1,5 @@
-"""Reliability properties of delivery (issue 4): concurrent workers and crashes, measured.
+"""Reliability properties of delivery (issue 4): concurrent workers, crashes, long runs and
+clock skew, measured.
 
 ``outbox`` fills an outbox with real due notices, ``worker`` is the delivery process the
 tests start (and kill), ``processes`` starts and stops those processes, ``harness`` runs

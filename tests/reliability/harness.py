@@ -1,19 +1,21 @@
 """The scenarios, run against a real SMTP server on loopback, and what they add up to.
 
 ``run_concurrent``: several worker processes drain one outbox at once.
+``run_staggered``: a long run, and a second one started while the first is still
+draining: on the same timeline (more than a lease later), or on a clock set apart.
 ``run_crashes``: one worker at a time, killed with SIGKILL at seeded random moments and
 restarted with a clock moved past the lease, until a last run finishes the outbox.
-Both return :class:`Figures`, counted from what the server received and what the outbox
+All return :class:`Figures`, counted from what the server received and what the outbox
 says; the tests assert on them and ``figures`` prints them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import time
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,10 +30,15 @@ from tests.smtp_server import TRY_LATER, SmtpServer
 
 @dataclass
 class FlakySmtpServer(SmtpServer):
-    """The test server, answering ``451 try later`` to every ``fail_every``-th DATA."""
+    """The test server, answering ``451 try later`` to every ``fail_every``-th DATA, and
+    taking ``data_delay`` seconds over each DATA reply (a slow relay; other connections
+    go on meanwhile). ``arrivals`` holds (``time.monotonic()``, connection) per message
+    accepted."""
 
     fail_every: int = 0
     refusals: int = 0
+    data_delay: float = 0.0
+    arrivals: list[tuple[float, Any]] = field(default_factory=list)
     _seen: int = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -39,9 +46,25 @@ class FlakySmtpServer(SmtpServer):
             self._seen += 1
             refuse = self.fail_every > 0 and self._seen % self.fail_every == 0
             self.refusals += refuse
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
         if refuse:
             return TRY_LATER
-        return await super().handle_DATA(server, session, envelope)
+        reply = await super().handle_DATA(server, session, envelope)
+        with self._lock:
+            self.arrivals.append((time.monotonic(), session.peer))
+        return reply
+
+    def longest_connection(self) -> float:
+        """Seconds from the first to the last message accepted on one connection (one
+        delivery batch), for the longest of them."""
+        spans: dict[Any, list[float]] = {}
+        for at, peer in list(self.arrivals):
+            spans.setdefault(peer, []).append(at)
+        return max((max(times) - min(times) for times in spans.values()), default=0.0)
+
+
+BATCH_SIZE = 50  # a worker's batch_size, unless a scenario says otherwise
 
 
 @dataclass
@@ -66,8 +89,17 @@ class Figures:
     claims_reclaimed: int = 0  # rows a killed worker held, taken up after the lease
     worst_copies_per_kill: int = 0
     refusals: int = 0  # 451 replies the server gave
+    lease_seconds: int = 600
+    batch_size: int = BATCH_SIZE
+    longest_batch: float = 0.0  # seconds one batch (SMTP connection) took to send
+    started_later: float = 0.0  # run_staggered: seconds after the first run the second began
+    overlapped: bool = False  # run_staggered: the first run was still going then
     statuses: dict[str, int] = field(default_factory=dict)
     worker_counts: list[dict[str, Any]] = field(default_factory=list)
+
+    def per_worker(self, name: str) -> list[int]:
+        """One count (``sent``, ``unrecorded``, ``batches``, ``retry``…) for each worker."""
+        return [int(counts[name]) for counts in self.worker_counts]
 
     def line(self) -> str:
         return (
@@ -78,7 +110,12 @@ class Figures:
 
 
 def _config(
-    url: str, server: SmtpServer, now: datetime, name: str, lease_seconds: int
+    url: str,
+    server: SmtpServer,
+    now: datetime,
+    name: str,
+    lease_seconds: int,
+    batch_size: int = BATCH_SIZE,
 ) -> dict[str, Any]:
     return {
         "url": url,
@@ -86,7 +123,7 @@ def _config(
         "smtp_port": server.port,
         "now": now.isoformat(),
         "worker": name,
-        "batch_size": 50,
+        "batch_size": batch_size,
         "lease_seconds": lease_seconds,
     }
 
@@ -98,17 +135,12 @@ def run_concurrent(
     *,
     count: int,
     logs: Path,
-    clocks: Sequence[timedelta] = (),
     scenario: str = "concurrent",
 ) -> Figures:
-    """``count`` workers, all started, then all told to go at once; wait for every one.
-
-    Worker i's clock is ``outbox.at + clocks[i]`` (default: all the same).
-    """
+    """``count`` workers, all started, then all told to go at once; wait for every one."""
     with workers() as started:
         for i in range(count):
-            now = outbox.at + (clocks[i] if clocks else timedelta(0))
-            config = _config(url, server, now, f"worker-{i + 1}", lease_seconds=600)
+            config = _config(url, server, outbox.at, f"worker-{i + 1}", lease_seconds=600)
             started.append(Worker(config, logs / f"worker-{i + 1}.log"))
         for worker in started:
             worker.wait_ready()
@@ -119,6 +151,47 @@ def run_concurrent(
         wall = time.perf_counter() - began
     figures = count_up(url, server, outbox, scenario, wall=wall, workers=count, kills=0)
     figures.worker_counts = counts
+    return figures
+
+
+def run_staggered(
+    url: str,
+    server: FlakySmtpServer,
+    outbox: Outbox,
+    *,
+    lease_seconds: int,
+    batch_size: int,
+    later: float,
+    logs: Path,
+    scenario: str = "long run",
+    skew: timedelta = timedelta(0),
+) -> Figures:
+    """Worker 1 starts at ``outbox.at``; ``later`` seconds on, while it is still draining,
+    worker 2 starts with ``outbox.at`` plus the seconds that have really passed: the same
+    timeline, as two well-synchronised hosts would have (the 09:00 run starting while the
+    08:00 one is still going), or ``skew`` ahead of it. Both use ``lease_seconds`` and
+    ``batch_size``.
+    """
+    with workers() as started:
+        for name in ("worker-1", "worker-2"):
+            config = _config(url, server, outbox.at, name, lease_seconds, batch_size)
+            started.append(Worker(config, logs / f"{name}.log"))
+        first, second = started
+        for worker in started:
+            worker.wait_ready()
+        began = time.perf_counter()
+        first.go()
+        time.sleep(later)
+        elapsed = time.perf_counter() - began
+        second.go(now=outbox.at + skew + timedelta(seconds=elapsed))
+        overlapped = first.alive()
+        counts = [worker.finish() for worker in started]
+        wall = time.perf_counter() - began
+    figures = count_up(url, server, outbox, scenario, wall=wall, workers=2, kills=0)
+    figures.worker_counts = counts
+    figures.lease_seconds, figures.batch_size = lease_seconds, batch_size
+    figures.started_later = elapsed
+    figures.overlapped = overlapped
     return figures
 
 
@@ -265,5 +338,6 @@ def count_up(
         misrecorded=sum(1 for r in outbox_rows if r.message_id != expected_ids[r.key]),
         claimed_left=statuses.get(NoticeStatus.CLAIMED.value, 0),
         refusals=getattr(server, "refusals", 0),
+        longest_batch=server.longest_connection() if isinstance(server, FlakySmtpServer) else 0,
         statuses=dict(statuses),
     )

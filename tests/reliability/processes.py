@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,9 +52,10 @@ class Worker:
             self.stop()
             raise RuntimeError(f"worker {self.name} did not start: {self._errors()}")
 
-    def go(self) -> None:
+    def go(self, now: datetime | None = None) -> None:
+        """Start the run; with ``now``, the run's clock starts there (not at the config's)."""
         assert self.proc.stdin is not None
-        self.proc.stdin.write("go\n")
+        self.proc.stdin.write(f"go {now.isoformat()}\n" if now is not None else "go\n")
         self.proc.stdin.flush()
 
     def alive(self) -> bool:

@@ -2,7 +2,9 @@
 
 It imports everything, prints ``ready``, waits for a line on stdin (so the harness can
 start several at once, or know when the start-up is over), then runs
-``journey.services.delivery.deliver_all`` and prints its counts as one JSON line.
+``journey.services.delivery.deliver_all`` and prints its counts as one JSON line. The
+line is ``go``, or ``go NOW`` (ISO) to start the run's clock at NOW instead of the
+config's ``now``.
 
 CONFIG_JSON: ``{"url", "smtp_host", "smtp_port", "now" (ISO), "worker", "batch_size",
 "lease_seconds"}``.
@@ -14,7 +16,11 @@ CONFIG_JSON: ``{"url", "smtp_host", "smtp_port", "now" (ISO), "worker", "batch_s
 - ``commit-at-end``: record a batch's outcomes only after the whole batch was sent, so
   a kill re-sends everything sent in the batch so far;
 - ``mark-first``: record the whole batch as sent before sending it (at most once), so a
-  kill loses the rest of the batch.
+  kill loses the rest of the batch;
+- ``start-time-lease``: delivery as it was before the lease fix: the run's clock stands
+  still at its start (every batch is leased from the run's start, and claims are never
+  renewed), and no claim is checked before a send, so a later run takes over the claims
+  of a long run that is still sending them.
 """
 
 from __future__ import annotations
@@ -91,7 +97,11 @@ def mark_first() -> None:
     """Record every message of a batch as sent, then send the batch."""
 
     async def record_then_send(
-        messages: Sequence[Outgoing], settings: Settings, *, on_result: OnResult | None = None
+        messages: Sequence[Outgoing],
+        settings: Settings,
+        *,
+        on_result: OnResult | None = None,
+        still_held: Callable[[int], bool] | None = None,
     ) -> list[SendResult]:
         for item in messages:
             if on_result is not None:
@@ -99,6 +109,22 @@ def mark_first() -> None:
         return await send_batch(messages, settings)
 
     setattr(delivery, "send_batch", record_then_send)
+
+
+class FrozenClock:
+    """A run's clock that never moves: ``deliver_all`` passes its start to every batch."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+
+    def __call__(self) -> datetime:
+        return self.start
+
+
+def start_time_lease() -> None:
+    """Lease every batch from the run's start, never renew, never check a claim."""
+    setattr(delivery, "RunClock", FrozenClock)  # what deliver_all builds its clock from
+    setattr(delivery.Claims, "__call__", lambda self, notice_id: True)  # still_held
 
 
 def settings_for(config: dict[str, Any]) -> Settings:
@@ -128,12 +154,16 @@ def main(argv: list[str]) -> int:
         commit_at_end()
     elif broken == "mark-first":
         mark_first()
+    elif broken == "start-time-lease":
+        start_time_lease()
     elif broken:
         raise SystemExit(f"unknown {BREAK}={broken!r}")
     settings = settings_for(config)
     now = datetime.fromisoformat(config["now"])
     print("ready", flush=True)
-    sys.stdin.readline()
+    start = sys.stdin.readline().split()[1:]  # "go" or "go NOW"
+    if start:
+        now = datetime.fromisoformat(start[0])
     result = delivery.deliver_all(
         url=config["url"], settings=settings, now=now, worker=config["worker"]
     )
