@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, aliased
 
 from journey.engine import notices_between
@@ -52,29 +52,9 @@ def upcoming(
 
 
 def _queued(session: Session, cohort_id: str | None) -> list[UpcomingNotice]:
-    """Notices in the outbox not yet sent; "about" is the trainee, else the recipient."""
-    recipient, trainee = aliased(Person), aliased(Person)
-    query = (
-        select(Notice, recipient.name, trainee.name)
-        .join(recipient, recipient.id == Notice.person_id)
-        .outerjoin(Enrolment, Enrolment.id == Notice.enrolment_id)
-        .outerjoin(trainee, trainee.id == Enrolment.person_id)
-        .where(Notice.status.in_([NoticeStatus.PENDING, NoticeStatus.CLAIMED]))
-    )
-    if cohort_id:
-        query = query.where(Notice.cohort_id == cohort_id)
-    return [
-        UpcomingNotice(
-            n.due_at,
-            n.cohort_id,
-            n.recipient_role,
-            about or to,
-            n.template,
-            n.milestone or "launch",
-            True,
-        )
-        for n, to, about in session.execute(query)
-    ]
+    """Notices in the outbox not yet sent."""
+    waiting = Notice.status.in_([NoticeStatus.PENDING, NoticeStatus.CLAIMED])
+    return _outbox(session, waiting, *([Notice.cohort_id == cohort_id] if cohort_id else []))
 
 
 def skipped(*, session: Session, queued_at: datetime) -> list[UpcomingNotice]:
@@ -82,13 +62,18 @@ def skipped(*, session: Session, queued_at: datetime) -> list[UpcomingNotice]:
 
     After an outage the organiser gets this list, to follow up by hand where it matters.
     """
+    return _outbox(session, Notice.status == NoticeStatus.SKIPPED, Notice.created_at == queued_at)
+
+
+def _outbox(session: Session, *conditions: ColumnElement[bool]) -> list[UpcomingNotice]:
+    """Outbox rows matching ``conditions``; "about" is the trainee, else the recipient."""
     recipient, trainee = aliased(Person), aliased(Person)
     query = (
         select(Notice, recipient.name, trainee.name)
         .join(recipient, recipient.id == Notice.person_id)
         .outerjoin(Enrolment, Enrolment.id == Notice.enrolment_id)
         .outerjoin(trainee, trainee.id == Enrolment.person_id)
-        .where(Notice.status == NoticeStatus.SKIPPED, Notice.created_at == queued_at)
+        .where(*conditions)
         .order_by(Notice.due_at, Notice.key)
     )
     return [
