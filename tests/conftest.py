@@ -27,6 +27,7 @@ for _key in [k for k in os.environ if k.startswith("JOURNEY_") and k not in TEST
     del os.environ[_key]  # a developer's own settings never leak into a test
 
 from journey.settings import Settings, get_settings  # noqa: E402
+from journey.specs import CohortSpec  # noqa: E402
 from tests.pg import postgres_schema  # noqa: E402
 
 pytest_plugins = ["tests.smtp_server", "tests.prefect_server"]
@@ -38,6 +39,17 @@ BACKEND = os.environ.get("JOURNEY_TEST_DATABASE", "sqlite")
 def utc(text: str) -> datetime:
     """``2026-09-01T09:00`` as an aware UTC datetime."""
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def example_with_set_a_moved(folder: Path) -> CohortSpec:
+    """The example cohort with Set A's first session moved from 3 to 10 December."""
+    from journey.cohort_file import read_cohort
+
+    text = (EXAMPLES / "cohort.yaml").read_text()
+    (folder / "cohort.yaml").write_text(
+        text.replace("2026-12-03T17:30/19:30", "2026-12-10T17:30/19:30")
+    )
+    return read_cohort(folder / "cohort.yaml", EXAMPLES / "roster.csv")
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from journey.errors import InvalidInput
 from journey.models import CohortEvent, Enrolment, EventKind, Institution, Person
 from journey.services.cohorts import import_cohort
 from journey.settings import Settings
-from tests.conftest import EXAMPLES, utc
+from tests.conftest import EXAMPLES, example_with_set_a_moved, utc
 
 
 def counts(url: str) -> tuple[int, int, int]:
@@ -48,13 +48,7 @@ def test_importing_twice_changes_nothing(settings: Settings, cohort_id: str) -> 
 def test_a_moved_session_keeps_its_uid_and_bumps_its_sequence(
     settings: Settings, cohort_id: str, tmp_path: Path
 ) -> None:
-    text = (
-        (EXAMPLES / "cohort.yaml")
-        .read_text()
-        .replace("2026-12-03T17:30/19:30", "2026-12-10T17:30/19:30")
-    )
-    (tmp_path / "cohort.yaml").write_text(text)
-    spec = read_cohort(tmp_path / "cohort.yaml", EXAMPLES / "roster.csv")
+    spec = example_with_set_a_moved(tmp_path)
     with session_scope(settings.database_url) as session:
         before = {e.uid for e in session.scalars(select(CohortEvent))}
         result = import_cohort(session=session, spec=spec, now=utc("2026-08-02T09:00"))

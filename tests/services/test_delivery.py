@@ -201,23 +201,16 @@ def test_a_moved_session_cancels_old_reminders_and_sends_an_updated_invitation(
     use_smtp: Settings, cohort_id: str, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
     """Set A's first session moves from 3 to 10 Dec after its -14d invitation was queued."""
-    from journey.cohort_file import read_cohort
     from journey.services.changes import queue_changes
     from journey.services.cohorts import import_cohort
-    from tests.conftest import EXAMPLES
+    from tests.conftest import example_with_set_a_moved
 
     url = use_smtp.database_url
     launch_and_deliver(use_smtp, cohort_id)
     at = utc("2026-11-19T09:00")  # the -14d@09:00 invitations for 3 Dec (Set A)
     with session_scope(url) as session:
         sweep(session=session, now=at)
-    text = (
-        (EXAMPLES / "cohort.yaml")
-        .read_text()
-        .replace("2026-12-03T17:30/19:30", "2026-12-10T17:30/19:30")
-    )
-    (tmp_path / "cohort.yaml").write_text(text)
-    spec = read_cohort(tmp_path / "cohort.yaml", EXAMPLES / "roster.csv")
+    spec = example_with_set_a_moved(tmp_path)
     with session_scope(url) as session:
         moved = import_cohort(session=session, spec=spec, now=at).moved_event_ids
         assert queue_changes(session=session, cohort_id=cohort_id, event_ids=moved, now=at) == 7
