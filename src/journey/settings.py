@@ -53,6 +53,21 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(
         default=600, ge=10, le=86_400, description="How long a claim lasts before it lapses."
     )
+    smtp_connections: int = Field(
+        default=2,
+        ge=1,
+        le=10,
+        description="SMTP connections a batch is sent over at once (one message in flight "
+        "on each). A single connection waits on the server's reply to every command.",
+    )
+    settle_every: int = Field(
+        default=20,
+        ge=1,
+        le=1_000,
+        description="Send outcomes recorded per commit. A crash can re-send at most "
+        "settle_every + smtp_connections - 1 messages, each with its Message-ID unchanged; "
+        "1 records every send on its own.",
+    )
     reminder_cron: str | None = Field(
         default=None,
         description="When `journey serve` runs send-reminders (cron, local time). Default: "

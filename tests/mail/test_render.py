@@ -8,7 +8,9 @@ import re
 import unicodedata
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
+from email.header import decode_header, make_header
 from email.message import EmailMessage
+from email.utils import parseaddr
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from jinja2 import TemplateNotFound
 
 from journey.mail.render import (
     EventInfo,
+    Mail,
     NoticeContext,
     RenderedNotice,
     build_message,
@@ -89,15 +92,15 @@ def make_context(**overrides: Any) -> NoticeContext:
     return NoticeContext(**values)
 
 
-def make_message(ctx: NoticeContext | None = None, **overrides: Any) -> EmailMessage:
+def make_message(ctx: NoticeContext | None = None, **overrides: Any) -> Mail:
     """A built message for a context (by default a welcome with a calendar invitation)."""
     ctx = ctx or make_context(**overrides)
     return build_message(ctx, render_notice(ctx, stamp=STAMP), sender=SENDER, date=SENT_AT)
 
 
-def reparse(message: EmailMessage) -> EmailMessage:
-    """The message as a recipient would see it: serialised, then parsed again."""
-    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+def reparse(mail: Mail) -> EmailMessage:
+    """The message as a recipient would see it: its bytes, parsed."""
+    parsed = email.message_from_bytes(mail.data, policy=email.policy.default)
     assert isinstance(parsed, EmailMessage)
     return parsed
 
@@ -267,8 +270,8 @@ def test_cancelled_sessions_go_out_as_a_calendar_cancel() -> None:
 
 
 def test_the_same_notice_gives_the_same_bytes() -> None:
-    assert make_message().as_bytes() == make_message().as_bytes()
-    assert make_message().as_bytes() != make_message(to_name="Bilal Khan").as_bytes()
+    assert make_message().data == make_message().data
+    assert make_message().data != make_message(to_name="Bilal Khan").data
 
 
 def test_message_id_is_deterministic_per_key() -> None:
@@ -276,7 +279,8 @@ def test_message_id_is_deterministic_per_key() -> None:
     assert message_id_for(key) == message_id_for(key)
     assert message_id_for(key) != message_id_for(key + "x")
     assert re.fullmatch(r"<[0-9a-f]{32}@leadership-journey\.invalid>", message_id_for(key))
-    assert make_message()["Message-ID"] == make_message()["Message-ID"]
+    assert make_message().message_id == make_message().message_id == message_id_for(key)
+    assert reparse(make_message())["Message-ID"] == message_id_for(key)
 
 
 def test_line_breaks_in_a_name_do_not_add_headers() -> None:
@@ -321,3 +325,60 @@ def test_no_name_can_add_a_header(name: str) -> None:
         "From", "To", "Reply-To", "Subject", "Date", "Message-ID", "X-Journey-Key",
         "MIME-Version", "Content-Type",
     ]  # fmt: skip
+
+
+def test_non_ascii_names_and_subjects_are_encoded_and_read_back() -> None:
+    ctx = make_context(
+        to_name='Zoë "Zee" O\'Brien-Ñúñez, Jr',
+        organiser_name="Siobhán Ó Ceallaigh",
+        cohort_title="Formación 2026 – Milton Keynes",
+    )
+    mail = make_message(ctx)
+    assert mail.data.isascii()  # 7-bit on the wire: any SMTP server takes it
+    message = reparse(mail)
+    assert message["To"].addresses[0].display_name == 'Zoë "Zee" O\'Brien-Ñúñez, Jr'
+    assert message["To"].addresses[0].addr_spec == "ann@example.org"
+    assert message["Reply-To"].addresses[0].display_name == "Siobhán Ó Ceallaigh"
+    assert message["Subject"] == "Welcome to Formación 2026 – Milton Keynes"
+    plain, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None and html is not None
+    assert 'Dear Zoë "Zee" O\'Brien-Ñúñez, Jr,' in plain.get_content()
+    assert "09:30–16:30" in plain.get_content()  # an en dash, through quoted-printable
+
+
+def test_bodies_come_back_exactly_as_rendered() -> None:
+    ctx = make_context()
+    rendered = render_notice(ctx, stamp=STAMP)
+    message = reparse(build_message(ctx, rendered, sender=SENDER, date=SENT_AT))
+    plain, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None and html is not None
+
+    def lines(text: str) -> str:  # the wire's CRLF line ends, as a reader's \n
+        return text.replace("\r\n", "\n")
+
+    assert lines(plain.get_content()) == rendered.text
+    assert lines(html.get_content()) == rendered.html
+    [invite] = list(message.iter_attachments())
+    assert invite.get_content().encode("utf-8") == rendered.ics  # .ics lines are CRLF already
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.text(min_size=1, max_size=400), subject=st.text(min_size=1, max_size=400))
+def test_any_name_or_subject_gives_a_valid_message(name: str, subject: str) -> None:
+    ctx = make_context(to_name=name, attach_ics=False)
+    rendered = RenderedNotice(subject=subject, text="Hello\n", html="<p>Hello</p>", ics=None)
+    mail = build_message(ctx, rendered, sender=SENDER, date=SENT_AT)
+    assert mail.data.isascii()
+    assert max(len(line) for line in mail.data.split(b"\r\n")) <= 998  # RFC 5322
+    message = reparse(mail)
+    assert message.defects == []
+    assert str(message["Subject"]) == sanitize_header(subject)
+    assert recipient(mail) == (sanitize_header(name), "ann@example.org")
+
+
+def recipient(mail: Mail) -> tuple[str, str]:
+    """The To header's name and address, decoded as RFC 2047 says: the whitespace between
+    two encoded words is dropped (``policy.default``'s address parser keeps it)."""
+    raw = email.message_from_bytes(mail.data)
+    name, address = parseaddr(str(raw["To"]))
+    return str(make_header(decode_header(name))), address

@@ -1,4 +1,8 @@
-"""Delivery over a real SMTP server on loopback, and into the outbox folder."""
+"""Delivery over a real SMTP server on loopback, and into the outbox folder.
+
+The first tests pin one connection, to follow each message through retries and
+failures in order; the ones after ``many`` send a batch over several connections.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +40,9 @@ PEOPLE = [("Ann Ridley", "ann@example.org"), ("Bilal Khan", "bilal@example.org")
 
 def batch(people: Sequence[tuple[str, str]] = PEOPLE) -> list[Outgoing]:
     return [
-        Outgoing(notice_id, make_message(to_name=name, to_email=address, key=f"k/{notice_id}"))
+        Outgoing.ready(
+            notice_id, make_message(to_name=name, to_email=address, key=f"k/{notice_id}")
+        )
         for notice_id, (name, address) in enumerate(people, start=1)
     ]
 
@@ -70,13 +76,13 @@ def send(
 
 
 def test_a_batch_arrives_whole_over_one_connection(smtp_server: SmtpServer) -> None:
-    results, seen = send(batch(), smtp_server.settings())
+    results, seen = send(batch(), smtp_server.settings(smtp_connections=1))
     assert results == seen == [SendResult(i, "sent", None, 1) for i in (1, 2, 3)]
     assert len({received.peer for received in smtp_server.messages}) == 1
     first = smtp_server.messages[0]
     assert (first.mail_from, first.rcpt_tos) == ("journey@example.org", ["ann@example.org"])
     message = first.message
-    assert message["Message-ID"] == batch()[0].message["Message-ID"]
+    assert message["Message-ID"] == batch()[0].build().message_id
     plain, html = message.get_body(("plain",)), message.get_body(("html",))
     assert plain is not None and plain.get_content().startswith("Dear Ann Ridley,")
     assert html is not None and "<p>Dear Ann Ridley,</p>" in html.get_content()
@@ -93,7 +99,7 @@ def test_a_batch_arrives_whole_over_one_connection(smtp_server: SmtpServer) -> N
 def test_451_twice_then_accepted_is_sent_on_the_third_attempt(smtp_server: SmtpServer) -> None:
     smtp_server.fail_data(2)
     clock = Clock()
-    results, _ = send(batch(PEOPLE[:1]), smtp_server.settings(), clock)
+    results, _ = send(batch(PEOPLE[:1]), smtp_server.settings(smtp_connections=1), clock)
     assert results == [SendResult(1, "sent", None, 3)]
     assert clock.slept == [1.0, 2.0]
     assert len(smtp_server.messages) == 1
@@ -102,7 +108,7 @@ def test_451_twice_then_accepted_is_sent_on_the_third_attempt(smtp_server: SmtpS
 def test_4xx_outlasting_every_delay_is_left_for_later(smtp_server: SmtpServer) -> None:
     smtp_server.fail_data(4)
     clock = Clock()
-    results, _ = send(batch(PEOPLE[:2]), smtp_server.settings(), clock)
+    results, _ = send(batch(PEOPLE[:2]), smtp_server.settings(smtp_connections=1), clock)
     assert results == [SendResult(1, "retry", TRY_LATER, 4), SendResult(2, "sent", None, 1)]
     assert clock.slept == [1.0, 2.0, 3.0]
 
@@ -110,7 +116,7 @@ def test_4xx_outlasting_every_delay_is_left_for_later(smtp_server: SmtpServer) -
 def test_550_fails_only_that_notice(smtp_server: SmtpServer) -> None:
     smtp_server.refuse_recipient("bilal@example.org")
     clock = Clock()
-    results, seen = send(batch(), smtp_server.settings(), clock)
+    results, seen = send(batch(), smtp_server.settings(smtp_connections=1), clock)
     assert (
         results
         == seen
@@ -126,7 +132,7 @@ def test_550_fails_only_that_notice(smtp_server: SmtpServer) -> None:
 
 def test_5xx_after_data_fails_that_notice(smtp_server: SmtpServer) -> None:
     smtp_server.fail_data(1, "554 5.6.0 message refused")
-    results, _ = send(batch(PEOPLE[:2]), smtp_server.settings())
+    results, _ = send(batch(PEOPLE[:2]), smtp_server.settings(smtp_connections=1))
     assert [(r.outcome, r.detail) for r in results] == [
         ("failed", "554 5.6.0 message refused"),
         ("sent", None),
@@ -135,7 +141,7 @@ def test_5xx_after_data_fails_that_notice(smtp_server: SmtpServer) -> None:
 
 def test_a_refused_sender_fails_no_notice_and_stops_the_batch(smtp_server: SmtpServer) -> None:
     smtp_server.refuse_sender("journey@example.org")
-    results, seen = send(batch(), smtp_server.settings())
+    results, seen = send(batch(), smtp_server.settings(smtp_connections=1))
     refused = "the server refused the sender journey@example.org: 553 5.7.1 sender not allowed"
     assert (
         results
@@ -152,7 +158,7 @@ def test_a_refused_sender_fails_no_notice_and_stops_the_batch(smtp_server: SmtpS
 def test_a_dropped_connection_mid_message_is_retried(smtp_server: SmtpServer) -> None:
     smtp_server.drop_data(1)
     clock = Clock()
-    results, _ = send(batch(PEOPLE[:2]), smtp_server.settings(), clock)
+    results, _ = send(batch(PEOPLE[:2]), smtp_server.settings(smtp_connections=1), clock)
     assert results == [SendResult(1, "sent", None, 2), SendResult(2, "sent", None, 1)]
     assert clock.slept == [1.0]
     assert smtp_server.data_commands == 3
@@ -164,7 +170,7 @@ def test_a_dropped_connection_mid_message_is_retried(smtp_server: SmtpServer) ->
 
 def test_a_message_that_keeps_dropping_does_not_hold_up_the_rest(smtp_server: SmtpServer) -> None:
     smtp_server.drop_data(4)
-    results, _ = send(batch(PEOPLE[:2]), smtp_server.settings())
+    results, _ = send(batch(PEOPLE[:2]), smtp_server.settings(smtp_connections=1))
     assert [(r.outcome, r.attempts) for r in results] == [("retry", 4), ("sent", 1)]
     assert results[0].detail is not None and results[0].detail.startswith("connection lost")
 
@@ -177,7 +183,9 @@ def test_a_server_gone_for_good_leaves_the_rest_untried(smtp_server: SmtpServer)
         smtp_server.stop()
 
     clock = Clock()
-    coroutine = send_batch(batch(), smtp_server.settings(), on_result=record, sleep=clock.sleep)
+    coroutine = send_batch(
+        batch(), smtp_server.settings(smtp_connections=1), on_result=record, sleep=clock.sleep
+    )
     results = asyncio.run(coroutine)
     assert results == seen
     assert [(r.outcome, r.attempts) for r in results] == [("sent", 1), ("retry", 4), ("retry", 0)]
@@ -237,3 +245,75 @@ def test_write_eml_batch_writes_parseable_files_idempotently(tmp_path: Path) -> 
         parsed: Any = email.message_from_bytes(data, policy=email.policy.default)
         assert path.name == parsed["Message-ID"].strip("<>") + ".eml"
         assert parsed.get_body(("html",)) is not None
+
+
+def many(count: int) -> list[Outgoing]:
+    return batch([(f"Person {i}", f"p{i}@example.org") for i in range(1, count + 1)])
+
+
+def test_a_batch_is_shared_by_its_connections_each_message_once(smtp_server: SmtpServer) -> None:
+    results, seen = send(many(12), smtp_server.settings(smtp_connections=3))
+    assert results == [SendResult(i, "sent", None, 1) for i in range(1, 13)]  # batch order
+    assert sorted(r.notice_id for r in seen) == list(range(1, 13))
+    assert len({received.peer for received in smtp_server.messages}) == 3
+    recipients = sorted(r.rcpt_tos[0] for r in smtp_server.messages)
+    assert recipients == sorted(f"p{i}@example.org" for i in range(1, 13))
+
+
+def test_a_back_off_holds_up_only_its_own_connection(smtp_server: SmtpServer) -> None:
+    smtp_server.fail_data(1)  # the first DATA, on one connection, gets a 451
+    settings = smtp_server.settings(smtp_connections=2, smtp_retry_delays=[0.5])
+    results = asyncio.run(send_batch(many(6), settings))  # real sleeps
+    assert [r.outcome for r in results] == ["sent"] * 6
+    assert sorted(r.attempts for r in results) == [1, 1, 1, 1, 1, 2]
+    retried = next(r for r in results if r.attempts == 2)
+    order = [int(r.rcpt_tos[0][1:].split("@")[0]) for r in smtp_server.messages]
+    assert order[-1] == retried.notice_id  # the others went while it waited
+
+
+def test_a_refused_sender_stops_every_connection(smtp_server: SmtpServer) -> None:
+    smtp_server.refuse_sender("journey@example.org")
+    results, _ = send(many(6), smtp_server.settings(smtp_connections=2))
+    assert [r.outcome for r in results] == ["retry"] * 6
+    assert all("refused the sender journey@example.org" in (r.detail or "") for r in results)
+    assert smtp_server.messages == []
+
+
+def test_a_server_gone_mid_batch_loses_nothing_over_two_connections(
+    smtp_server: SmtpServer,
+) -> None:
+    def record(result: SendResult) -> None:
+        if result.outcome == "sent":
+            smtp_server.stop()
+
+    settings = smtp_server.settings(smtp_connections=2)
+    results = asyncio.run(send_batch(many(8), settings, on_result=record, sleep=Clock().sleep))
+    assert [r.notice_id for r in results] == list(range(1, 9))
+    assert {r.outcome for r in results} <= {"sent", "retry"}
+    assert len(smtp_server.messages) == sum(r.outcome == "sent" for r in results) >= 1
+
+
+def test_a_message_that_cannot_be_built_fails_alone(smtp_server: SmtpServer) -> None:
+    def broken() -> Any:
+        raise ValueError("template broke")
+
+    dee = make_message(to_name="Dee", to_email="dee@example.org", key="k/4")
+    messages = [*many(2), Outgoing(3, broken), Outgoing.ready(4, dee)]
+    results, _ = send(messages, smtp_server.settings())
+    assert [(r.notice_id, r.outcome) for r in results] == [
+        (1, "sent"), (2, "sent"), (3, "failed"), (4, "sent"),
+    ]  # fmt: skip
+    assert results[2] == SendResult(3, "failed", "could not render: template broke", 0)
+    assert len(smtp_server.messages) == 3
+
+
+def test_a_message_that_cannot_be_built_fails_alone_in_the_outbox_folder(tmp_path: Path) -> None:
+    def broken() -> Any:
+        raise ValueError("template broke")
+
+    results = write_eml_batch([Outgoing(7, broken), *batch(PEOPLE[:1])], tmp_path)
+    assert results == [
+        SendResult(7, "failed", "could not render: template broke", 0),
+        SendResult(1, "sent", None, 1),
+    ]
+    assert len(list(tmp_path.glob("*.eml"))) == 1

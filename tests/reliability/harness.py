@@ -23,6 +23,7 @@ from typing import Any
 
 from journey.mail.render import message_id_for
 from journey.models import NoticeStatus
+from journey.settings import Settings
 from tests.reliability.outbox import Outbox, count_status, rows
 from tests.reliability.processes import RUN_TIMEOUT, Worker, workers
 from tests.smtp_server import TRY_LATER, SmtpServer
@@ -65,6 +66,11 @@ class FlakySmtpServer(SmtpServer):
 
 
 BATCH_SIZE = 50  # a worker's batch_size, unless a scenario says otherwise
+SETTLE_EVERY: int = Settings.model_fields["settle_every"].default  # as shipped
+CONNECTIONS: int = Settings.model_fields["smtp_connections"].default  # as shipped
+# Outcomes a kill can leave unrecorded: a group not yet committed, and one in flight on
+# each connection. Each is sent again after the restart, with the same Message-ID.
+UNRECORDED_AT_MOST = SETTLE_EVERY - 1 + CONNECTIONS
 
 
 @dataclass
@@ -116,6 +122,7 @@ def _config(
     name: str,
     lease_seconds: int,
     batch_size: int = BATCH_SIZE,
+    connections: int = CONNECTIONS,
 ) -> dict[str, Any]:
     return {
         "url": url,
@@ -125,6 +132,8 @@ def _config(
         "worker": name,
         "batch_size": batch_size,
         "lease_seconds": lease_seconds,
+        "settle_every": SETTLE_EVERY,
+        "smtp_connections": connections,
     }
 
 
@@ -170,11 +179,12 @@ def run_staggered(
     worker 2 starts with ``outbox.at`` plus the seconds that have really passed: the same
     timeline, as two well-synchronised hosts would have (the 09:00 run starting while the
     08:00 one is still going), or ``skew`` ahead of it. Both use ``lease_seconds`` and
-    ``batch_size``.
+    ``batch_size``, and one SMTP connection each, so that a batch takes as long to send
+    as the scenario's sums say (messages x the server's delay).
     """
     with workers() as started:
         for name in ("worker-1", "worker-2"):
-            config = _config(url, server, outbox.at, name, lease_seconds, batch_size)
+            config = _config(url, server, outbox.at, name, lease_seconds, batch_size, 1)
             started.append(Worker(config, logs / f"{name}.log"))
         first, second = started
         for worker in started:

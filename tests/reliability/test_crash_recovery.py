@@ -7,15 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.reliability.figures import CRASH_KILLS, CRASH_NOTICES, CRASH_SEED, crashes, report
-from tests.reliability.harness import FlakySmtpServer
+from tests.reliability.harness import BATCH_SIZE, UNRECORDED_AT_MOST, FlakySmtpServer
 
 
-def test_a_worker_killed_25_times_loses_nothing_and_resends_at_most_one_per_kill(
+def test_a_worker_killed_25_times_loses_nothing_and_resends_at_most_a_group_per_kill(
     pg_url: str, flaky_smtp: FlakySmtpServer, tmp_path: Path
 ) -> None:
     """After the last restart every notice is ``sent`` and was received; each kill added at
-    most one copy (the message in flight), and every copy carries its original's
-    Message-ID; claims the dead workers held were taken up once their leases lapsed."""
+    most one group of copies (the outcomes not yet committed, and the messages in flight:
+    ``settle_every`` - 1 + ``smtp_connections``, 21, while a batch is 50), and every copy
+    carries its original's Message-ID; claims the dead workers held were taken up once
+    their leases lapsed."""
     figures = crashes(pg_url, flaky_smtp, tmp_path, kills=CRASH_KILLS, seed=CRASH_SEED)
     print(report(figures))
     due = CRASH_NOTICES
@@ -23,7 +25,7 @@ def test_a_worker_killed_25_times_loses_nothing_and_resends_at_most_one_per_kill
     assert figures.statuses == {"sent": due}
     assert figures.kills == CRASH_KILLS >= 20, "the outbox ran out before the last kill"
     assert figures.distinct_message_ids == figures.distinct_keys == due
-    assert figures.duplicates == figures.received - due <= figures.kills
-    assert figures.worst_copies_per_kill <= 1
+    assert figures.duplicates == figures.received - due <= figures.kills * UNRECORDED_AT_MOST
+    assert figures.worst_copies_per_kill <= UNRECORDED_AT_MOST < BATCH_SIZE
     assert (figures.unrecognisable, figures.misrecorded) == (0, 0)
     assert figures.claims_reclaimed > 0

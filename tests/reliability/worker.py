@@ -7,14 +7,14 @@ line is ``go``, or ``go NOW`` (ISO) to start the run's clock at NOW instead of t
 config's ``now``.
 
 CONFIG_JSON: ``{"url", "smtp_host", "smtp_port", "now" (ISO), "worker", "batch_size",
-"lease_seconds"}``.
+"lease_seconds", "settle_every", "smtp_connections"}``.
 
 ``RELIABILITY_BREAK`` swaps in deliberately broken delivery, to show the tests fail:
 
 - ``naive-claim``: claim by a plain SELECT, a pause, then an UPDATE (no row locks, no
   single statement), so concurrent workers claim the same notices;
 - ``commit-at-end``: record a batch's outcomes only after the whole batch was sent, so
-  a kill re-sends everything sent in the batch so far;
+  a kill re-sends everything sent in the batch so far (up to a batch, not a group);
 - ``mark-first``: record the whole batch as sent before sending it (at most once), so a
   kill loses the rest of the batch;
 - ``start-time-lease``: delivery as it was before the lease fix: the run's clock stands
@@ -74,23 +74,13 @@ def naive_claim(
 
 
 def commit_at_end() -> None:
-    """Buffer each outcome until its batch has been sent, then record them all."""
-    make_record = delivery._on_result
-    waiting: list[tuple[Callable[[SendResult], None], SendResult]] = []
+    """Hold every outcome until its batch has been sent, then record them all (the
+    batch's final flush), instead of a group at a time."""
 
-    def buffered(*args: Any, **kwargs: Any) -> Callable[[SendResult], None]:
-        record = make_record(*args, **kwargs)
-        return lambda outcome: waiting.append((record, outcome))
+    def hold(self: delivery.Settlements, outcome: SendResult) -> None:
+        self.waiting.append((outcome, self.clock()))
 
-    async def send_then_record(*args: Any, **kwargs: Any) -> list[SendResult]:
-        results = await send_batch(*args, **kwargs)
-        for record, outcome in waiting:
-            record(outcome)
-        waiting.clear()
-        return results
-
-    delivery._on_result = buffered
-    setattr(delivery, "send_batch", send_then_record)  # what deliver_batch calls
+    setattr(delivery.Settlements, "__call__", hold)
 
 
 def mark_first() -> None:
@@ -106,6 +96,8 @@ def mark_first() -> None:
         for item in messages:
             if on_result is not None:
                 on_result(SendResult(item.notice_id, "sent", None, 1))
+        if isinstance(on_result, delivery.Settlements):
+            on_result.flush()  # all of it committed before the first send
         return await send_batch(messages, settings)
 
     setattr(delivery, "send_batch", record_then_send)
@@ -142,6 +134,8 @@ def settings_for(config: dict[str, Any]) -> Settings:
         sender="Leadership Journey <journey@example.org>",
         batch_size=config["batch_size"],
         lease_seconds=config["lease_seconds"],
+        settle_every=config["settle_every"],
+        smtp_connections=config["smtp_connections"],
     )
 
 

@@ -1,28 +1,32 @@
-"""Deliver built messages: over one SMTP connection per batch, or into an outbox folder.
+"""Deliver messages: over a few SMTP connections per batch, or into an outbox folder.
 
-Outcomes per message: ``sent``; ``failed`` (the server refused it for good, a 5xx reply);
-``retry`` (a 4xx reply or a dropped line outlasted every back-off delay; leave it pending).
-``on_result`` is called as soon as each outcome is known, so the caller can record a send
-before the next one starts and a crash repeats at most the message in flight.
+Outcomes per message: ``sent``; ``failed`` (the server refused it for good, a 5xx reply,
+or it could not be built); ``retry`` (a 4xx reply or a dropped line outlasted every
+back-off delay; leave it pending). ``on_result`` is called as soon as each outcome is
+known, so the caller can record sends while the batch goes on.
+
+Each message is built (rendered) just before it is sent, in the same event loop as the
+connections: while one connection waits for the server's reply, the next message is
+built for another. The server, not the client, limits a single connection here (see
+docs/PERFORMANCE.md), so two connections keep both busy.
 Passwords appear in no message, log line or exception.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.policy
 import os
 import re
 import tempfile
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 
 import aiosmtplib
 
+from journey.mail.render import Mail
 from journey.settings import Settings
 
 __all__ = ["Outgoing", "SendResult", "SmtpUnavailable", "send_batch", "write_eml_batch"]
@@ -41,10 +45,19 @@ _LINE_ERRORS = (
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A message to deliver, and the outbox row it belongs to."""
+    """A message to deliver, built when its turn comes, and the outbox row it belongs to.
+
+    ``build`` makes the message; if it raises, the notice fails with "could not render"
+    and the rest of the batch goes on.
+    """
 
     notice_id: int
-    message: EmailMessage
+    build: Callable[[], Mail]
+
+    @classmethod
+    def ready(cls, notice_id: int, mail: Mail) -> Outgoing:
+        """A message built already."""
+        return cls(notice_id, lambda: mail)
 
 
 @dataclass(frozen=True)
@@ -131,7 +144,12 @@ async def _connect(client: aiosmtplib.SMTP, settings: Settings, sleep: Sleep) ->
 
 
 async def _deliver(
-    client: aiosmtplib.SMTP, item: Outgoing, envelope_from: str, settings: Settings, sleep: Sleep
+    client: aiosmtplib.SMTP,
+    notice_id: int,
+    mail: Mail,
+    envelope_from: str,
+    settings: Settings,
+    sleep: Sleep,
 ) -> SendResult:
     """Send one message, retrying 4xx replies and dropped lines after each back-off delay."""
     delays = settings.smtp_retry_delays
@@ -142,7 +160,7 @@ async def _deliver(
         try:
             if not client.is_connected:
                 await client.connect()
-            refused, _ = await client.send_message(item.message, sender=envelope_from)
+            refused, _ = await client.sendmail(envelope_from, mail.recipients, mail.data)
         except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
             permanent, detail = _classify(exc)
             if permanent and isinstance(exc, aiosmtplib.SMTPSenderRefused):
@@ -150,11 +168,73 @@ async def _deliver(
             if isinstance(exc, _LINE_ERRORS):
                 client.close()
             if permanent:
-                return SendResult(item.notice_id, "failed", detail, attempt + 1)
+                return SendResult(notice_id, "failed", detail, attempt + 1)
             continue
         partly = "; ".join(f"{rcpt}: {_reply(*reply)}" for rcpt, reply in refused.items())
-        return SendResult(item.notice_id, "sent", partly or None, attempt + 1)
-    return SendResult(item.notice_id, "retry", detail, len(delays) + 1)
+        return SendResult(notice_id, "sent", partly or None, attempt + 1)
+    return SendResult(notice_id, "retry", detail, len(delays) + 1)
+
+
+def _build(item: Outgoing) -> Mail | SendResult:
+    """The item's message, or its outcome (failed) when it cannot be built."""
+    try:
+        return item.build()
+    except Exception as exc:  # a broken template must not hold up the rest of the batch
+        return SendResult(item.notice_id, "failed", f"could not render: {exc}", 0)
+
+
+class _Batch:
+    """One batch being sent: the messages not yet taken, shared by its connections."""
+
+    def __init__(
+        self,
+        messages: Sequence[Outgoing],
+        settings: Settings,
+        sleep: Sleep,
+        on_result: OnResult | None,
+        still_held: Callable[[int], bool] | None,
+    ) -> None:
+        self.settings, self.sleep = settings, sleep
+        self.on_result, self.still_held = on_result, still_held
+        self.envelope_from = parseaddr(settings.sender)[1]
+        self.todo: Iterator[tuple[int, Outgoing]] = iter(enumerate(messages))
+        self.results: list[SendResult | None] = [None] * len(messages)
+        self.gone: str | None = None  # why the server can no longer be reached, once it cannot
+
+    async def run(self, client: aiosmtplib.SMTP, *, connect: bool) -> None:
+        """Send messages over ``client`` until none are left. An extra connection that
+        cannot be opened leaves the batch to the others."""
+        if connect:
+            try:
+                await client.connect()
+            except (aiosmtplib.SMTPException, OSError):
+                return
+        try:
+            for index, item in self.todo:  # each message is taken by one connection
+                result = await self._one(client, item)
+                self.results[index] = result
+                if self.on_result is not None:
+                    self.on_result(result)
+        finally:
+            await _quit(client)
+
+    async def _one(self, client: aiosmtplib.SMTP, item: Outgoing) -> SendResult:
+        if self.gone is None and not client.is_connected:
+            self.gone = await _reconnect(client)
+        if self.gone is not None:
+            return SendResult(item.notice_id, "retry", f"not tried: {self.gone}", 0)
+        if self.still_held is not None and not self.still_held(item.notice_id):
+            return SendResult(item.notice_id, "retry", LOST_CLAIM, 0)
+        mail = _build(item)
+        if isinstance(mail, SendResult):
+            return mail
+        try:
+            return await _deliver(
+                client, item.notice_id, mail, self.envelope_from, self.settings, self.sleep
+            )
+        except _SenderRefused as refused:
+            self.gone = f"the server refused the sender {self.envelope_from}: {refused.detail}"
+            return SendResult(item.notice_id, "retry", self.gone, refused.attempts)
 
 
 async def send_batch(
@@ -165,15 +245,17 @@ async def send_batch(
     sleep: Sleep = asyncio.sleep,
     still_held: Callable[[int], bool] | None = None,
 ) -> list[SendResult]:
-    """Send a batch over one SMTP connection and return an outcome per message, in order.
+    """Send a batch over up to ``settings.smtp_connections`` SMTP connections at once and
+    return an outcome per message, in the batch's order.
 
-    The envelope sender is the address in ``settings.sender``; recipients come from each
-    message's To/Cc/Bcc. If the server cannot be reached at the start, raises
+    The envelope sender is the address in ``settings.sender``; recipients are each
+    message's envelope recipients. If the server cannot be reached at the start, raises
     :class:`SmtpUnavailable` (the caller leaves everything pending). If it goes away for
-    good mid-batch, the message in flight comes back as ``retry`` after its back-off
+    good mid-batch, a message in flight comes back as ``retry`` after its back-off
     delays, and the rest as ``retry`` with no attempt; likewise, from the message in
     flight on, when the server refuses the sender itself (5xx to MAIL FROM), since that
-    is no notice's fault.
+    is no notice's fault. A message waiting out a back-off delay holds up only its own
+    connection.
 
     ``still_held(notice_id)``, when given, is asked just before each message: if the
     caller's claim on it has gone (another worker took it over), it is not sent and comes
@@ -183,31 +265,15 @@ async def send_batch(
         raise ValueError("no SMTP host is set; write the batch to the outbox folder instead")
     if not messages:
         return []
-    envelope_from = parseaddr(settings.sender)[1]
-    client = _client(settings)
-    await _connect(client, settings, sleep)
-    results: list[SendResult] = []
-    gone: str | None = None  # why the server can no longer be reached, once it cannot
-    try:
-        for item in messages:
-            if gone is None and not client.is_connected:
-                gone = await _reconnect(client)
-            if gone is not None:
-                result = SendResult(item.notice_id, "retry", f"not tried: {gone}", 0)
-            elif still_held is not None and not still_held(item.notice_id):
-                result = SendResult(item.notice_id, "retry", LOST_CLAIM, 0)
-            else:
-                try:
-                    result = await _deliver(client, item, envelope_from, settings, sleep)
-                except _SenderRefused as refused:
-                    gone = f"the server refused the sender {envelope_from}: {refused.detail}"
-                    result = SendResult(item.notice_id, "retry", gone, refused.attempts)
-            results.append(result)
-            if on_result is not None:
-                on_result(result)
-    finally:
-        await _quit(client)
-    return results
+    first = _client(settings)
+    await _connect(first, settings, sleep)
+    batch = _Batch(messages, settings, sleep, on_result, still_held)
+    extra = min(settings.smtp_connections, len(messages)) - 1
+    async with asyncio.TaskGroup() as group:
+        group.create_task(batch.run(first, connect=False))
+        for _ in range(extra):
+            group.create_task(batch.run(_client(settings), connect=True))
+    return [result for result in batch.results if result is not None]
 
 
 async def _reconnect(client: aiosmtplib.SMTP) -> str | None:
@@ -231,10 +297,9 @@ async def _quit(client: aiosmtplib.SMTP) -> None:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
 
 
-def eml_filename(message: EmailMessage, notice_id: int) -> str:
+def eml_filename(message_id: str, notice_id: int) -> str:
     """The outbox file name for a message: its Message-ID made safe, else the notice id."""
-    message_id = str(message.get("Message-ID", "")).strip().strip("<>")
-    stem = _UNSAFE.sub("_", message_id).lstrip(".") or f"notice-{notice_id}"
+    stem = _UNSAFE.sub("_", message_id.strip().strip("<>")).lstrip(".") or f"notice-{notice_id}"
     return f"{stem[:200]}.eml"
 
 
@@ -249,18 +314,22 @@ def write_eml_batch(
     outbox_dir.mkdir(parents=True, exist_ok=True)
     results: list[SendResult] = []
     for item in messages:
-        data = item.message.as_bytes(policy=email.policy.SMTP)
-        target = outbox_dir / eml_filename(item.message, item.notice_id)
-        handle, temp_name = tempfile.mkstemp(dir=outbox_dir, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as temp:
-                temp.write(data)
-            os.replace(temp_name, target)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
-        result = SendResult(item.notice_id, "sent", None, 1)
+        mail = _build(item)
+        result = mail if isinstance(mail, SendResult) else _write_eml(mail, item, outbox_dir)
         results.append(result)
         if on_result is not None:
             on_result(result)
     return results
+
+
+def _write_eml(mail: Mail, item: Outgoing, outbox_dir: Path) -> SendResult:
+    target = outbox_dir / eml_filename(mail.message_id, item.notice_id)
+    handle, temp_name = tempfile.mkstemp(dir=outbox_dir, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as temp:
+            temp.write(mail.data)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return SendResult(item.notice_id, "sent", None, 1)

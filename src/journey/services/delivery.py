@@ -2,8 +2,10 @@
 
 Claims are atomic (``FOR UPDATE SKIP LOCKED`` on Postgres; SQLite has one writer), so
 concurrent workers never hold the same notice; a crashed worker's claims lapse with
-their lease and become claimable again. Each result is committed as soon as it is
-known, so a crash re-sends at most the message in flight, with the same Message-ID.
+their lease and become claimable again. Outcomes are committed in small groups while the
+batch is sent (every ``settle_every`` messages, and at least once a second), so a crash
+re-sends at most one group, each message with the same Message-ID. One commit per
+message cost more than sending it (docs/PERFORMANCE.md); ``settle_every=1`` restores it.
 """
 
 from __future__ import annotations
@@ -13,18 +15,24 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from journey.db import session_scope
-from journey.mail.render import build_message, render_notice
+from journey.mail.render import (
+    Mail,
+    NoticeContext,
+    build_message,
+    message_id_for,
+    render_notice,
+)
 from journey.mail.transport import (
     Outgoing,
     SendResult,
@@ -189,8 +197,9 @@ def _mine(worker: str) -> tuple[Any, ...]:
     return (Notice.claimed_by == worker, Notice.status == NoticeStatus.CLAIMED)
 
 
-def _settle(url: str, worker: str, ids: Sequence[int], **values: object) -> int:
-    """Record an outcome for notices this worker still holds, end the claim; how many."""
+def _settle(url: str, worker: str, ids: Sequence[int], **values: object) -> set[int]:
+    """Record outcomes for the notices this worker still holds and end their claims, in
+    one statement and one commit; the ids it held."""
     with session_scope(url) as session:
         settled = session.scalars(
             update(Notice)
@@ -199,15 +208,16 @@ def _settle(url: str, worker: str, ids: Sequence[int], **values: object) -> int:
             .returning(Notice.id)
             .execution_options(synchronize_session=False)
         )
-        return len(settled.all())
+        return set(settled)
 
 
 def _prepare(
     url: str, ids: Sequence[int], now: datetime, settings: Settings, result: DeliveryResult
 ) -> tuple[list[Outgoing], dict[int, tuple[str, str]]]:
-    """Gate and render a claimed batch; stale notices are settled here.
+    """Gate a claimed batch; stale notices are settled here, the rest get their Message-ID.
 
-    Returns the messages to send, and each one's (cohort id, template) for the outcomes.
+    Returns the messages to send (each rendered when its turn comes, see
+    :mod:`journey.mail.transport`), and each one's (cohort id, template) for the outcomes.
     """
     outgoing = []
     about: dict[int, tuple[str, str]] = {}
@@ -216,39 +226,29 @@ def _prepare(
             session.scalars(select(Notice).where(Notice.id.in_(ids)).order_by(Notice.id))
         )
         for verdict in judge(session, notices, now):
-            message = _message(verdict, settings, now, result)
-            if message is not None:
-                outgoing.append(Outgoing(verdict.notice.id, message))
-                about[verdict.notice.id] = (verdict.notice.cohort_id, verdict.notice.template)
+            notice, context = verdict.notice, verdict.context
+            if context is None:
+                _close(verdict, result)
+                continue
+            notice.message_id = message_id_for(context.key)
+            outgoing.append(Outgoing(notice.id, partial(_build, context, settings.sender, now)))
+            about[notice.id] = (notice.cohort_id, notice.template)
     return outgoing, about
 
 
-def _message(
-    verdict: Verdict, settings: Settings, now: datetime, result: DeliveryResult
-) -> EmailMessage | None:
+def _close(verdict: Verdict, result: DeliveryResult) -> None:
+    """Cancel or skip a notice the send-time gate stopped."""
     notice = verdict.notice
-    if verdict.context is None:
-        status = NoticeStatus.CANCELLED if verdict.cancel else NoticeStatus.SKIPPED
-        notice.status, notice.last_error = status, verdict.cancel or verdict.skip
-        notice.claimed_by, notice.lease_until = None, None
-        result.cancelled += status is NoticeStatus.CANCELLED
-        result.skipped += status is NoticeStatus.SKIPPED
-        return None
-    try:
-        rendered = render_notice(verdict.context, stamp=now)
-        message = build_message(verdict.context, rendered, sender=settings.sender, date=now)
-    except Exception as exc:  # a broken template must not hold up the rest of the batch
-        notice.status, notice.last_error = NoticeStatus.FAILED, f"could not render: {exc}"
-        notice.claimed_by, notice.lease_until = None, None
-        result.failed += 1
-        result.outcomes.append(
-            NoticeOutcome(
-                notice.id, notice.cohort_id, notice.template, "failed", f"could not render: {exc}"
-            )
-        )
-        return None
-    notice.message_id = str(message["Message-ID"])
-    return message
+    status = NoticeStatus.CANCELLED if verdict.cancel else NoticeStatus.SKIPPED
+    notice.status, notice.last_error = status, verdict.cancel or verdict.skip
+    notice.claimed_by, notice.lease_until = None, None
+    result.cancelled += status is NoticeStatus.CANCELLED
+    result.skipped += status is NoticeStatus.SKIPPED
+
+
+def _build(context: NoticeContext, sender: str, now: datetime) -> Mail:
+    """Render and build one message; ``now`` (the batch's claim time) is its Date and stamp."""
+    return build_message(context, render_notice(context, stamp=now), sender=sender, date=now)
 
 
 _STATUS_AFTER = {
@@ -258,38 +258,84 @@ _STATUS_AFTER = {
 }
 
 
-def _on_result(
-    url: str,
-    worker: str,
-    clock: RunClock,
-    result: DeliveryResult,
-    about: dict[int, tuple[str, str]],
-) -> Callable[[SendResult], None]:
-    """Commit each outcome as soon as it is known: a crash re-sends at most one message."""
+class Settlements:
+    """A batch's send outcomes, recorded in groups as they come (see the module notes).
 
-    def record(outcome: SendResult) -> None:
-        name = outcome.outcome
-        sent = name == "sent"
+    Call it with each outcome; :meth:`flush` records what is left (call it at the end of
+    the batch, even when sending fails). A group is one ``UPDATE … RETURNING`` (``CASE``
+    on the id for what differs by notice) and one commit. A notice sent after its claim
+    lapsed to another worker is counted as ``unrecorded``: a possible copy.
+    """
+
+    MAX_WAIT = 1.0  # seconds an outcome may wait for its group when sending is slow
+
+    def __init__(
+        self,
+        url: str,
+        worker: str,
+        clock: RunClock,
+        result: DeliveryResult,
+        about: dict[int, tuple[str, str]],
+        every: int,
+    ) -> None:
+        self.url, self.worker, self.clock, self.result = url, worker, clock, result
+        self.about, self.every = about, every
+        self.waiting: list[tuple[SendResult, datetime]] = []
+        self.since = time.monotonic()
+
+    def __call__(self, outcome: SendResult) -> None:
+        if not self.waiting:
+            self.since = time.monotonic()
+        self.waiting.append((outcome, self.clock()))
+        if len(self.waiting) >= self.every or time.monotonic() - self.since >= self.MAX_WAIT:
+            self.flush()
+
+    def flush(self) -> None:
+        group, self.waiting = self.waiting, []
+        if not group:
+            return
+        sent = {o.notice_id: at for o, at in group if o.outcome == "sent"}
         settled = _settle(
-            url,
-            worker,
-            [outcome.notice_id],
-            status=_STATUS_AFTER[name],
-            attempts=Notice.attempts + outcome.attempts,
-            last_error=None if sent else outcome.detail,
-            **({"sent_at": clock()} if sent else {}),
+            self.url,
+            self.worker,
+            [o.notice_id for o, _ in group],
+            status=_per_notice(
+                Notice.status, {o.notice_id: _STATUS_AFTER[o.outcome] for o, _ in group}
+            ),
+            attempts=case(
+                {o.notice_id: Notice.attempts + o.attempts for o, _ in group},
+                value=Notice.id,
+                else_=Notice.attempts,
+            ),
+            last_error=_per_notice(
+                Notice.last_error,
+                {o.notice_id: None if o.outcome == "sent" else o.detail for o, _ in group},
+            ),
+            sent_at=_per_notice(Notice.sent_at, sent),
         )
-        if sent and not settled:  # sent, but its claim had lapsed to another worker
+        for outcome, _ in group:
+            self._count(outcome, outcome.notice_id in settled)
+
+    def _count(self, outcome: SendResult, settled: bool) -> None:
+        name, result = outcome.outcome, self.result
+        if name == "sent" and not settled:  # sent, but its claim had lapsed to another worker
             result.unrecorded += 1
             return
         setattr(result, name, getattr(result, name) + 1)
         if name != "retry":
-            cohort_id, template = about[outcome.notice_id]
+            cohort_id, template = self.about[outcome.notice_id]
             result.outcomes.append(
                 NoticeOutcome(outcome.notice_id, cohort_id, template, name, outcome.detail)
             )
 
-    return record
+
+def _per_notice(column: Any, values: dict[int, Any]) -> Any:
+    """``CASE id WHEN … THEN value … ELSE column END``, each value bound as the column's
+    type (so UTC datetimes and statuses are stored as the column stores them)."""
+    if not values:
+        return column
+    whens = {notice_id: literal(value, column.type) for notice_id, value in values.items()}
+    return case(whens, value=Notice.id, else_=column)
 
 
 def _release(url: str, worker: str, ids: Sequence[int], reason: str) -> None:
@@ -328,16 +374,19 @@ def deliver_batch(
         return result
     result.batches = 1
     outgoing, about = _prepare(url, ids, now, settings, result)
-    on_result = _on_result(url, worker, clock, result, about)
-    if not settings.smtp_host:
-        write_eml_batch(outgoing, settings.outbox_dir, on_result=on_result)
-        return result
-    claims = Claims(url, worker, ids, clock, settings.lease_seconds)
+    settlements = Settlements(url, worker, clock, result, about, settings.settle_every)
     try:
-        _run_async(send_batch(outgoing, settings, on_result=on_result, still_held=claims))
-    except SmtpUnavailable as exc:
-        result.unavailable = str(exc)
-        _release(url, worker, [o.notice_id for o in outgoing], str(exc))
+        if not settings.smtp_host:
+            write_eml_batch(outgoing, settings.outbox_dir, on_result=settlements)
+            return result
+        claims = Claims(url, worker, ids, clock, settings.lease_seconds)
+        try:
+            _run_async(send_batch(outgoing, settings, on_result=settlements, still_held=claims))
+        except SmtpUnavailable as exc:
+            result.unavailable = str(exc)
+            _release(url, worker, [o.notice_id for o in outgoing], str(exc))
+    finally:
+        settlements.flush()
     return result
 
 
