@@ -139,7 +139,8 @@ def run(ctx: Context) -> None:
         ),
     ]
     everyday = len(commands)
-    commands += _at_scale(ctx)
+    if ctx.sizes.cli_runs > 2:  # not in --quick
+        commands += _at_scale(ctx)
     runs = ctx.sizes.cli_runs
     out = {  # at scale: fewer runs, and the imports are the same as the small database's
         name: measure(ctx, args, db, runs, True)

@@ -33,7 +33,7 @@ class Sizes:
 
     @staticmethod
     def quick() -> Sizes:
-        return Sizes((200, 1_000), 20, 400, (20, 100), 1, 1, 3)
+        return Sizes((200, 1_000), 20, 400, (20, 100), 1, 1, 2)
 
     def cohorts_for(self, trainees: int) -> int:
         return min(self.sweep_cohorts, max(1, trainees // 10))

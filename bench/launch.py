@@ -5,7 +5,12 @@ and stored (``read_cohort`` + ``import_cohort``, as ``journey cohort import``), 
 ``launch-cohort`` flow runs (plan: welcomes, mentor and facilitator notices, anything
 due; deliver them to an .eml folder; publish the cohort's artifacts). Each run starts
 from an empty migrated database. ``direct`` does the same without Prefect (the launch
-service, then ``deliver_all`` to the folder). Target: 500 costs at most 2 x 20.
+service, then ``deliver_all`` to the folder).
+
+Two figures per flow run: ``to_queued_s``, the issue's measure (import, launch, first
+notices queued: until the flow's plan task has returned, its transaction committed),
+and ``wall_s``, the whole flow (the welcomes delivered and the artifacts published too).
+Target: 500 costs at most 2 x 20, to queued; the whole flow's ratio is reported beside it.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from __future__ import annotations
 import random
 from datetime import date
 from pathlib import Path
+from time import perf_counter
 from typing import Any
+from unittest.mock import patch
 
 from bench.context import Context, process_settings
 from bench.measure import checkpoint, count_sql, fresh_copy, median, profile, spread, timed
@@ -34,10 +41,10 @@ LAUNCH_COSTS = [
     ("plan: other (load, rows)", ["launch"]),
     ("deliver: gate", ["judge"]),
     ("deliver: render + build message", ["render_notice", "build_message"]),
-    ("deliver: commit per outcome", ["_settle"]),
+    ("deliver: commit per group of outcomes", ["_settle"]),
     ("deliver: write .eml files", ["write_eml_batch"]),
     ("deliver: claim, prepare", ["deliver_batch"]),
-    ("events (emit per notice)", ["emit_deliveries"]),
+    ("events (emit per batch)", ["emit_deliveries"]),
     ("publish: cohort report", ["cohort_report"]),
     (
         "publish: artifact API calls",
@@ -109,20 +116,37 @@ def _direct_once(ctx: Context, n: int, tag: str) -> dict[str, Any]:
 
 
 def _flow_once(ctx: Context, n: int, tag: str) -> dict[str, Any]:
-    from journey.flows.launch_cohort import launch_cohort
+    from journey.flows import launch_cohort as module
 
     url = fresh_copy(ctx.built["empty"], ctx.folder("runs"), f"launch-{n}-{tag}.db")
     outbox = ctx.folder(f"launch-eml-{n}-{tag}")
     settings = ctx.smtp_settings(url, smtp_host=None, outbox_dir=outbox)
-    with process_settings(settings), count_sql(get_engine(url)) as sql:
+    marks: dict[str, float] = {}
+    plan_task = module.plan_launch
+
+    def plan_then_mark(*args: Any, **kwargs: Any) -> Any:
+        """The flow's plan task, unchanged; notes when it returned (notices queued)."""
+        result = plan_task(*args, **kwargs)
+        marks["queued"] = perf_counter()
+        return result
+
+    with (
+        process_settings(settings),
+        count_sql(get_engine(url)) as sql,
+        patch.object(module, "plan_launch", plan_then_mark),
+    ):
         read_s, import_s = imported(ctx, n, url)
         at = shape(n).launched_at
-        flow_s, summary = timed(lambda: launch_cohort(shape(n).cohort_id, now=at))
+        start = perf_counter()
+        flow_s, summary = timed(lambda: module.launch_cohort(shape(n).cohort_id, now=at))
+    queued_s = marks["queued"] - start
     return {
         "seconds": read_s + import_s + flow_s,
+        "to_queued_s": read_s + import_s + queued_s,
         "read_s": round(read_s, 3),
         "import_s": round(import_s, 3),
         "flow_s": round(flow_s, 3),
+        "flow_to_queued_s": round(queued_s, 3),
         "queued": summary["welcomes"] + summary["assignments"] + summary["due"]["queued"],
         "eml_files": _eml_count(outbox),
         "sent": summary["delivery"]["sent"],
@@ -134,6 +158,8 @@ def _flow_once(ctx: Context, n: int, tag: str) -> dict[str, Any]:
 def _summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians: of the wall time (with every run) and of each phase; counts of the last run."""
     figures: dict[str, Any] = {"wall_s": spread([r["seconds"] for r in runs])}
+    if "to_queued_s" in runs[-1]:
+        figures["to_queued_s"] = spread([r["to_queued_s"] for r in runs])
     for key, value in runs[-1].items():
         if key.endswith("_s"):
             figures[key] = round(median([r[key] for r in runs]), 3)
@@ -157,8 +183,11 @@ def flows(ctx: Context) -> None:
         runs = [_flow_once(ctx, n, f"flow{i}") for i in range(ctx.sizes.repeats)]
         out[str(n)]["end_to_end"] = _summarise(runs)
     e2e = [out[str(n)]["end_to_end"]["wall_s"]["median"] for n in (small, large)]
+    queued = [out[str(n)]["end_to_end"]["to_queued_s"]["median"] for n in (small, large)]
     direct_ = [out[str(n)]["direct"]["wall_s"]["median"] for n in (small, large)]
+    out["ratio_to_queued"] = round(queued[1] / queued[0], 2)
     out["ratio_end_to_end"] = round(e2e[1] / e2e[0], 2)
     out["ratio_direct"] = round(direct_[1] / direct_[0], 2)
-    out["target_met"] = out["ratio_end_to_end"] <= TARGET
+    out["target_met"] = out["ratio_to_queued"] <= TARGET  # the issue's measure, see above
+    out["whole_flow_target_met"] = out["ratio_end_to_end"] <= TARGET
     out["profile_end_to_end"] = profile(lambda: _flow_once(ctx, large, "profile"), LAUNCH_COSTS)

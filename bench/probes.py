@@ -4,29 +4,16 @@
   ``journey.services.delivery._settle`` (a session, an UPDATE … RETURNING, a commit), as
   it is and with ``PRAGMA synchronous=NORMAL`` added to the connection; and one UPDATE
   for a whole batch in one commit.
-- :func:`build_compat32`: a sketch of building the same message with ``email.mime``
-  (the ``compat32`` policy) instead of ``EmailMessage`` with ``policy.default``: the same
-  parts, headers and deterministic boundaries, for its cost only (not byte-identical).
 """
 
 from __future__ import annotations
 
-import hashlib
-from datetime import datetime
-from email import encoders
-from email.header import Header
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.utils import format_datetime, formataddr
 from typing import Any
 
 from sqlalchemy import event, select, update
 
 from bench.measure import timed
 from journey.db import get_engine, session_scope
-from journey.mail.calendar import method_for
-from journey.mail.render import NoticeContext, RenderedNotice, message_id_for, sanitize_header
 from journey.models import Notice, NoticeStatus
 from journey.services import delivery
 
@@ -97,36 +84,3 @@ def settle_probe(urls: tuple[str, str, str], count: int = 500) -> dict[str, Any]
         "ms_per_outcome_synchronous_normal": round(1000 * per_normal, 3),
         "ms_per_outcome_one_commit_per_batch": round(1000 * seconds / count, 4),
     }
-
-
-def build_compat32(
-    ctx: NoticeContext, rendered: RenderedNotice, *, sender: str, date: datetime
-) -> MIMEBase:
-    """The proposal's sketch: the notice's message built with ``email.mime``."""
-    digest = hashlib.sha256()
-    for body in (rendered.subject, rendered.text, rendered.html):
-        digest.update(body.encode("utf-8") + b"\0")
-    digest.update(rendered.ics or b"")
-    tag = digest.hexdigest()[:32]
-    alternative = MIMEMultipart("alternative", boundary=f"==journey-{tag}-1")
-    alternative.attach(MIMEText(rendered.text, "plain", "utf-8"))
-    alternative.attach(MIMEText(rendered.html, "html", "utf-8"))
-    message: MIMEBase = alternative
-    if rendered.ics is not None:
-        message = MIMEMultipart("mixed", boundary=f"==journey-{tag}-0")
-        message.attach(alternative)
-        ics = MIMEBase("text", "calendar", method=method_for(ctx.events))
-        ics.set_payload(rendered.ics)
-        encoders.encode_base64(ics)
-        ics.add_header("Content-Disposition", "attachment", filename="invite.ics")
-        message.attach(ics)
-    message["From"] = sanitize_header(sender)
-    message["To"] = formataddr((sanitize_header(ctx.to_name), sanitize_header(ctx.to_email)))
-    if ctx.organiser_email:
-        organiser = (sanitize_header(ctx.organiser_name), sanitize_header(ctx.organiser_email))
-        message["Reply-To"] = formataddr(organiser)
-    message["Subject"] = Header(sanitize_header(rendered.subject), "utf-8").encode()
-    message["Date"] = format_datetime(date)
-    message["Message-ID"] = message_id_for(ctx.key)
-    message["X-Journey-Key"] = sanitize_header(ctx.key)
-    return message

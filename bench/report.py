@@ -28,7 +28,8 @@ def _sweep_rows(sweep: dict[str, Any]) -> list[Row]:
                 f"sweep {n}",
                 "new today",
                 f"{today.get('queued_today', '?')} notices, "
-                f"{today.get('share_of_trainees', 0) * 100:.1f}% of trainees",
+                f"{today.get('share_of_trainees', 0) * 100:.1f}% of trainees, "
+                f"{today.get('cohorts_with_a_notice_today', '?')} cohorts",
             )
         )
         if "direct" in f:
@@ -84,10 +85,12 @@ def _delivery_rows(d: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
     for key, label in (
         ("ours", "deliver_all -> SMTP"),
-        ("flow", "deliver-notices flow"),
-        ("flow_without_events", "same, events patched out"),
+        ("ours_gc_frozen", "deliver_all -> SMTP, heap frozen"),
         ("ours_eml", "deliver_all -> .eml"),
+        ("flow", "deliver-notices flow"),
+        ("flow_without_events", "flow, events patched out"),
         ("raw", "raw aiosmtplib loop"),
+        ("raw_two_connections", "raw loop, 2 connections"),
     ):
         if key in d:
             f = d[key]
@@ -106,8 +109,7 @@ def _delivery_rows(d: dict[str, Any]) -> list[Row]:
             (
                 "delivery",
                 "ms per message",
-                f"gate {u['gate_ms']}, render {u['render_ms']}, build {u['build_ms']} "
-                f"(email.mime sketch {u['build_compat32_ms']}), serialise {u['serialise_ms']}, "
+                f"gate {u['gate_ms']}, render {u['render_ms']}, build (bytes) {u['build_ms']}, "
                 f"raw SMTP {u.get('smtp_raw_ms', '?')}",
             )
         )
@@ -129,7 +131,7 @@ def _delivery_rows(d: dict[str, Any]) -> list[Row]:
                 "delivery",
                 "flow's extra per message",
                 f"{d.get('flow_extra_ms_per_message')} ms; "
-                f"of which an event costs {e['ms_per_event']} ms (probe)",
+                f"an event costs the flow's process {e['ms_per_event']} ms (probe)",
             )
         )
     if "ratio_ours_over_raw" in d:
@@ -166,7 +168,8 @@ def _launch_rows(launch: dict[str, Any]) -> list[Row]:
                     f"launch {size}",
                     "import + launch-cohort flow",
                     f"{_s(_med(e))} (read {e['read_s']}, import {e['import_s']}, "
-                    f"flow {e['flow_s']}), {e['eml_files']} .eml, {e['statements']} SQL",
+                    f"flow {e['flow_s']}; queued after {_s(e['to_queued_s']['median'])}), "
+                    f"{e['eml_files']} .eml, {e['statements']} SQL",
                 )
             )
     if "ratio_end_to_end" in launch:
@@ -174,8 +177,9 @@ def _launch_rows(launch: dict[str, Any]) -> list[Row]:
         rows.append(
             (
                 "launch",
-                f"{large} / {small} (target <= 2)",
-                f"{launch['ratio_end_to_end']} end to end; {launch['ratio_direct']} direct",
+                f"{large} / {small} (target <= 2, to queued)",
+                f"{launch.get('ratio_to_queued', '?')} to queued; "
+                f"{launch['ratio_end_to_end']} whole flow; {launch['ratio_direct']} direct",
             )
         )
     return rows
@@ -235,19 +239,32 @@ def growth(sweep: dict[str, Any]) -> dict[str, Any] | None:
     return out
 
 
+def _sizes(launch: dict[str, Any]) -> str:
+    small, large = launch.get("sizes", (20, 500))
+    return f"{large} costs <= 2 x {small}"
+
+
 def targets(results: dict[str, Any]) -> dict[str, Any]:
     """Each target's figure and whether it is met (None: not measured in this run)."""
     delivery = results.get("delivery", {})
     launch = results.get("launch", {})
     cli = results.get("cli", {})
     return {
-        "delivery: ours >= 0.8 x raw": {
+        "delivery: deliver-notices flow >= 0.8 x raw": {
+            "figure": delivery.get("ratio_flow_over_raw"),
+            "met": delivery.get("flow_target_met"),
+        },
+        "delivery: deliver_all (the service, no Prefect) >= 0.8 x raw": {
             "figure": delivery.get("ratio_ours_over_raw"),
             "met": delivery.get("target_met"),
         },
-        "launch: 500 costs <= 2 x 20 (end to end)": {
-            "figure": launch.get("ratio_end_to_end"),
+        f"launch: {_sizes(launch)} (import, launch, first notices queued)": {
+            "figure": launch.get("ratio_to_queued"),
             "met": launch.get("target_met"),
+        },
+        f"launch: {_sizes(launch)} (whole flow: welcomes sent, artifacts published)": {
+            "figure": launch.get("ratio_end_to_end"),
+            "met": launch.get("whole_flow_target_met"),
         },
         "cli: everyday commands never import Prefect": {
             "figure": cli.get("any_imports_prefect"),

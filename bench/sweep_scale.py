@@ -46,10 +46,10 @@ FLOW_COSTS = [
     ("deliver: claim", ["claim_batch"]),
     ("deliver: gate (load world, judge)", ["judge"]),
     ("deliver: render + build message", ["render_notice", "build_message"]),
-    ("deliver: commit per outcome", ["_settle"]),
+    ("deliver: commit per group of outcomes", ["_settle"]),
     ("deliver: SMTP", ["_run_async"]),
     ("deliver: other (prepare, load rows)", ["deliver_batch"]),
-    ("events (emit per notice)", ["emit_deliveries"]),
+    ("events (emit per batch)", ["emit_deliveries"]),
     ("publish: cohort report (DB + engine)", ["cohort_report"]),
     (
         "publish: artifact API calls",
@@ -80,7 +80,12 @@ def _today(url: str) -> dict[str, Any]:
             select(func.count()).select_from(new).where(new.c.status != NoticeStatus.SKIPPED)
         )
         people = session.scalar(select(func.count(func.distinct(new.c.enrolment_id))))
-    return {"queued_today": queued or 0, "trainees_with_a_notice_today": people or 0}
+        cohorts = session.scalar(select(func.count(func.distinct(new.c.cohort_id))))
+    return {
+        "queued_today": queued or 0,
+        "trainees_with_a_notice_today": people or 0,
+        "cohorts_with_a_notice_today": cohorts or 0,
+    }
 
 
 def _sweep_once(url: str, now: datetime, dry_run: bool) -> dict[str, Any]:

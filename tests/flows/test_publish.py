@@ -38,6 +38,9 @@ REFUSED = "550 5.1.1 <aisha.rahman@example.org>: Recipient address rejected"
 OUTCOMES = [
     NoticeOutcome(41, "mk-2026", "welcome", "sent"),
     NoticeOutcome(42, "mk-2026", "stage-overdue", "failed", REFUSED),
+    NoticeOutcome(43, "mk-2026", "welcome", "sent"),
+    NoticeOutcome(44, "mk-2026", "mentor-assigned", "sent"),
+    NoticeOutcome(45, "mk-2026", "welcome", "retry", "451 try later"),
 ]
 
 
@@ -134,15 +137,22 @@ def test_events_name_ids_only_and_redact_the_servers_reply(
     published: tuple[dict[str, Any], UUID],
 ) -> None:
     result, flow_run_id = published
-    assert result["emitted"] == 3
+    assert result["emitted"] == 3  # 3 sent in one batch event, 1 failed, 1 completion
     with get_client(sync_client=True) as client:
         events = wait_for_events(client, flow_run_id, 3)
     assert [(e.event, e.resource.id) for e in events] == [
-        ("journey.notice.sent", "journey.notice.41"),
+        ("journey.notices.sent", "journey.cohort.mk-2026.sent"),
         ("journey.notice.failed", "journey.notice.42"),
         ("journey.milestone.completed", "journey.trainee.mk-2026.5"),
     ]
     sent, failed, completed = events
+    assert sent.payload == {
+        "cohort": "mk-2026",
+        "count": 3,
+        "templates": {"mentor-assigned": 1, "welcome": 2},
+        "notice_ids": [41, 43, 44],
+    }
+    assert sent.resource["journey.cohort"] == "mk-2026"
     assert dict(completed.resource.items()) == {
         "prefect.resource.id": "journey.trainee.mk-2026.5",
         "prefect.resource.name": "enrolment 5",
@@ -157,7 +167,6 @@ def test_events_name_ids_only_and_redact_the_servers_reply(
     }
     assert failed.resource["journey.template"] == "stage-overdue"
     assert failed.payload["detail"] == "550 5.1.1 <address>: Recipient address rejected"
-    assert "detail" not in sent.payload
     roles = {r.role for r in failed.related}
     assert {"cohort", "flow-run"} <= roles
     assert "@" not in json.dumps([e.model_dump(mode="json") for e in events])

@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from email.utils import format_datetime, formataddr, parseaddr
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -274,6 +274,7 @@ def _addr_spec(addr: str, key: str) -> str:
     return cleaned
 
 
+@lru_cache(maxsize=8)  # one sender for every message: parse it once
 def _sender(sender: str) -> str:
     name, addr = parseaddr(sanitize_header(sender))
     if not addr:

@@ -8,7 +8,7 @@ notice is cancelled, a late one skipped; only the rest are rendered.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -39,6 +39,7 @@ class _World:
     people: dict[int, Person]
     mentors: dict[int, Mentor]
     sets: dict[int, LearningSet]
+    graduation: dict[int, tuple[bool | None, tuple[str, ...]]] = field(default_factory=dict)
 
     def person(self, person_id: int | None) -> Person | None:
         return self.people.get(person_id) if person_id is not None else None
@@ -183,7 +184,7 @@ def _context(
     lset = _learning_set(world, enrolment, notice, recipient)
     milestone = loaded.programme.milestone(notice.milestone) if notice.milestone else None
     occ = occurrence(milestone, loaded.plan, trainee.record) if milestone and trainee else None
-    eligible, missing = _graduation(loaded, trainee)
+    eligible, missing = _graduation(world, loaded, trainee)
     return NoticeContext(
         template=notice.template,
         key=notice.key,
@@ -210,13 +211,18 @@ def _context(
 
 
 def _graduation(
-    loaded: LoadedCohort, trainee: LoadedTrainee | None
+    world: _World, loaded: LoadedCohort, trainee: LoadedTrainee | None
 ) -> tuple[bool | None, tuple[str, ...]]:
-    """Whether the trainee may graduate and what is missing (for graduation notices)."""
+    """Whether the trainee may graduate and what is missing (for graduation notices);
+    worked out once per trainee in a batch."""
     if trainee is None:
         return None, ()
-    occs = occurrences(loaded.programme, loaded.plan, trainee.record)
-    return eligibility(loaded.programme, occs, trainee.record)
+    known = world.graduation.get(trainee.enrolment.id)
+    if known is None:
+        occs = occurrences(loaded.programme, loaded.plan, trainee.record)
+        eligible, missing = eligibility(loaded.programme, occs, trainee.record)
+        known = world.graduation[trainee.enrolment.id] = (eligible, tuple(missing))
+    return known
 
 
 def _people_for(world: _World, notice: Notice, recipient: Person) -> tuple[str, ...]:
