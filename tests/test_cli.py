@@ -18,6 +18,7 @@ from tests.conftest import EXAMPLES
 COMMANDS = [
     ["db", "upgrade"],
     ["cohort", "import"],
+    ["session", "cancel"],
     ["launch"],
     ["record"],
     ["remind"],

@@ -1,7 +1,7 @@
 """The ``journey`` command. Thin: it calls the services the flows call.
 
-Everyday commands (record, status, upcoming, --help) never import Prefect; commands
-that run flows (launch, remind, demo) import it late and show a spinner meanwhile.
+Everyday commands (record, status, upcoming, session cancel, --help) never import Prefect;
+commands that run flows (launch, remind, demo) import it late and show a spinner meanwhile.
 """
 
 from __future__ import annotations
@@ -27,14 +27,27 @@ db_app = typer.Typer(help="The database.\n\nExample: journey db upgrade", no_arg
 cohort_app = typer.Typer(
     help="Cohorts.\n\nExample: journey cohort import cohort.yaml", no_args_is_help=True
 )
+session_app = typer.Typer(
+    help="A cohort's sessions: training days, learning-set sessions, graduation. To move "
+    "one, change its date in the cohort file and run `journey cohort import` again.\n\n"
+    "Example: journey session cancel mk-2026 graduation",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
 app.add_typer(cohort_app, name="cohort")
+app.add_typer(session_app, name="session")
 
 NowOption = Annotated[
     str | None,
     typer.Option("--now", help="Act as if it were this time (YYYY-MM-DD[THH:MM], local)."),
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")]
+
+
+class SessionKind(StrEnum):
+    training = "training"
+    learning_set = "learning-set"
+    graduation = "graduation"
 
 
 class Format(StrEnum):
@@ -108,6 +121,63 @@ def cohort_import(
         typer.echo(f"  {updates} updated invitations queued; `journey remind` sends them.")
     if result.not_in_file:
         typer.echo(f"  Kept, though not in the file: {', '.join(result.not_in_file)}")
+
+
+@session_app.command("cancel")
+def session_cancel(
+    cohort: Annotated[str, typer.Argument(help="Cohort id.")],
+    kind: Annotated[SessionKind, typer.Argument(help="Which kind of session.")],
+    number: Annotated[
+        int | None,
+        typer.Argument(
+            help="Its number in the cohort file (1-based); not needed for graduation.", min=1
+        ),
+    ] = None,
+    set_name: Annotated[
+        str | None,
+        typer.Option(
+            "--set", help="The learning set, by its name in the cohort file, e.g. 'Set A'."
+        ),
+    ] = None,
+    now: NowOption = None,
+) -> None:
+    """Cancel a session and queue a cancelling calendar invitation (METHOD:CANCEL) to each
+    active trainee it concerns; `journey remind` sends them. There is no undo; running it
+    again changes nothing.
+
+    Example: journey session cancel mk-2026 learning-set 2 --set "Set A"
+    """
+    from zoneinfo import ZoneInfo
+
+    from journey.db import session_scope
+    from journey.models import Cohort, EventKind
+    from journey.services.changes import cancel_session, find_session
+
+    if set_name is not None and kind is not SessionKind.learning_set:
+        raise JourneyError("--set is only for learning-set sessions")
+    at = _now(now)
+    with session_scope(_url()) as session:
+        event, label = find_session(
+            session=session,
+            cohort_id=cohort,
+            kind=EventKind(kind.value),
+            number=number,
+            set_name=set_name,
+        )
+        found = session.get(Cohort, cohort)
+        assert found is not None  # find_session checked
+        already, starts_at = event.cancelled, event.starts_at
+        when = f"{label} ({starts_at.astimezone(ZoneInfo(found.timezone)):%a %d %b %Y %H:%M})"
+        queued = cancel_session(session=session, cohort_id=cohort, event_id=event.id, now=at)
+    if queued:
+        told = f"{queued} cancellation notices queued; `journey remind` sends them."
+    elif starts_at <= at:
+        told = "it has passed, so nobody is told."
+    elif found.launched_at is None:
+        told = "the cohort is not launched yet, so nobody is told."
+    else:
+        told = "no new notices."
+    typer.echo(f"{when} was already cancelled: {told}" if already else f"Cancelled {when}: {told}")
 
 
 @app.command()

@@ -77,3 +77,8 @@ class ProgrammeError(JourneyError):
 
 class CohortNotLaunched(JourneyError):
     """The operation needs a launched cohort."""
+
+
+class UnknownSession(JourneyError):
+    """The cohort has no such session (training day, learning-set session or graduation),
+    or more than one matches; the message lists the cohort's sessions."""

@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journey.engine import local_date, notice_key
-from journey.errors import JourneyError
-from journey.models import CohortEvent, EventKind, NoticeStatus
+from journey.errors import JourneyError, UnknownCohort, UnknownSession
+from journey.models import Cohort, CohortEvent, EventKind, LearningSet, NoticeStatus
 from journey.programme import Milestone, Programme
 from journey.services.loading import LoadedTrainee, load_cohort, load_trainees
 from journey.services.queue import insert_new
@@ -100,3 +101,79 @@ def cancel_session(*, session: Session, cohort_id: str, event_id: int, now: date
         event.sequence += 1
         session.flush()
     return queue_changes(session=session, cohort_id=cohort_id, event_ids=[event_id], now=now)
+
+
+def find_session(
+    *,
+    session: Session,
+    cohort_id: str,
+    kind: EventKind,
+    number: int | None = None,
+    set_name: str | None = None,
+) -> tuple[CohortEvent, str]:
+    """The session an organiser names, and how to call it (``Set A, session 2``).
+
+    ``training 2``, ``graduation``, or ``learning-set 2`` of a set named as in the cohort
+    file. The number may be left out when the kind has one session (graduation), the set
+    when the cohort has one set. Anything else is :class:`UnknownSession`, listing them.
+    """
+    if session.get(Cohort, cohort_id) is None:
+        raise UnknownCohort(cohort_id)
+    query = select(LearningSet.id, LearningSet.name).where(LearningSet.cohort_id == cohort_id)
+    sets: dict[int, str] = {i: name for i, name in session.execute(query)}
+    set_id = _set_id(cohort_id, sets, set_name) if kind is EventKind.LEARNING_SET else None
+    rank = {k: i for i, k in enumerate(EventKind)}  # training, learning sets, graduation
+    events = sorted(
+        session.scalars(select(CohortEvent).where(CohortEvent.cohort_id == cohort_id)),
+        key=lambda e: (rank[e.kind], sets.get(e.learning_set_id or 0, ""), e.number),
+    )
+    chosen = [
+        e
+        for e in events
+        if (e.kind, e.learning_set_id) == (kind, set_id) and number in (None, e.number)
+    ]
+    if len(chosen) == 1:
+        return chosen[0], _label(chosen[0], sets)
+    of = f" of {sets[set_id]}" if set_id is not None else ""
+    numbered = f" {number}" if number is not None else ""
+    problem = (
+        f"{len(chosen)} {kind.value} sessions{of}; which one?"
+        if chosen
+        else f"no {kind.value}{numbered}{of}."
+    )
+    raise UnknownSession(f"cohort {cohort_id!r} has {problem} It has: {_listing(events, sets)}")
+
+
+def _set_id(cohort_id: str, sets: dict[int, str], name: str | None) -> int:
+    ids = {v: k for k, v in sets.items()}
+    if name is None and len(ids) == 1:
+        return next(iter(ids.values()))
+    if name is not None and name in ids:
+        return ids[name]
+    problem = "several learning sets; which one?" if name is None else f"no learning set {name!r}."
+    raise UnknownSession(f"cohort {cohort_id!r} has {problem} It has: {', '.join(sorted(ids))}")
+
+
+def _label(event: CohortEvent, sets: dict[int, str]) -> str:
+    if event.kind is EventKind.LEARNING_SET:
+        return f"{sets[event.learning_set_id or 0]}, session {event.number}"
+    return "graduation" if event.kind is EventKind.GRADUATION else f"training day {event.number}"
+
+
+def _listing(events: Iterable[CohortEvent], sets: dict[int, str]) -> str:
+    """``training 1-2, learning-set 1-3 of Set A, …, graduation``, in the cohort's order."""
+    groups: dict[tuple[EventKind, int | None], list[int]] = {}
+    for e in events:
+        groups.setdefault((e.kind, e.learning_set_id), []).append(e.number)
+    return ", ".join(
+        "graduation"
+        if kind is EventKind.GRADUATION and numbers == [1]
+        else f"{kind.value} {_numbers(numbers)}" + (f" of {sets[set_id]}" if set_id else "")
+        for (kind, set_id), numbers in groups.items()
+    )
+
+
+def _numbers(numbers: list[int]) -> str:
+    if len(numbers) > 1 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{numbers[0]}-{numbers[-1]}"
+    return ",".join(map(str, numbers))
