@@ -6,32 +6,34 @@ Prefect takes each parameter's description for the UI form from the flow docstri
 
 from __future__ import annotations
 
-import enum
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from journey.programme import load_programme
 
 
-def _milestone_ids() -> type[enum.StrEnum]:
-    """The default programme's milestone ids, as a drop-down in the Prefect UI form."""
-    ids = load_programme("default").ids
-    made: type[enum.StrEnum] = enum.StrEnum(  # type: ignore[misc]
-        "MilestoneId", {i.replace("-", "_"): i for i in ids}
-    )
-    return made
+def milestone_choices(ids: Sequence[str]) -> dict[str, Any]:
+    """The form's milestone drop-down: a JSON schema offering ``ids``."""
+    return {"type": "string", "enum": list(ids)}
 
 
 CohortId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 CohortIds = list[str] | None
 Email = Annotated[str, Field(min_length=3, max_length=320)]
 Emails = Annotated[list[str], Field(min_length=1)]
-if TYPE_CHECKING:
-    Milestone = str
-else:
-    Milestone = _milestone_ids()
+# A milestone id. The form's drop-down offers the default programme's ids, and
+# `journey serve` those of the programmes stored for cohorts (journey.serving). A run
+# accepts any id: the record service checks it against the cohort's own programme and
+# writes nothing if it is not there. (A served run re-imports this module in a process of
+# its own, so an enum built here could not hold the stored programmes' ids.)
+Milestone = Annotated[
+    str,
+    Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=64),
+    WithJsonSchema(milestone_choices(load_programme("default").ids)),
+]
 On = date | None
 Now = datetime | None
 DryRun = bool

@@ -4,13 +4,14 @@
 its programme's rules use (so a ``-7d@09:00`` rule goes out at 09:00, not a day late),
 or at ``JOURNEY_REMINDER_CRON``. Prefect evaluates a cron in its time zone, so 08:00 stays
 08:00 on both sides of the clock change. ``launch-cohort``, ``record-completion``,
-``trainee-journey`` and ``deliver-notices`` are there to run from the UI.
+``trainee-journey`` and ``deliver-notices`` are there to run from the UI; the
+record-completion form offers the milestone ids of the programmes stored for cohorts.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import time
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,36 @@ def cohort_schedules(settings: Settings) -> list[tuple[str, str]]:
     ]
 
 
+def offered_milestones(settings: Settings) -> list[str]:
+    """The milestone ids of the programmes stored for cohorts, each programme's in its own
+    order, cohorts by id; the default programme's when there are no cohorts. One query."""
+    from sqlalchemy import select
+
+    from journey.db import session_scope
+    from journey.models import Cohort
+    from journey.programme import load_programme
+
+    with session_scope(settings.database_url) as session:
+        texts = session.scalars(select(Cohort.programme).order_by(Cohort.id)).all()
+    ids: dict[str, None] = {}  # insertion-ordered set
+    for text in dict.fromkeys(texts) or ["default"]:
+        ids.update(dict.fromkeys(load_programme(text).ids))
+    return list(ids)
+
+
+def offer_milestones(deployment: RunnerDeployment, ids: Sequence[str]) -> None:
+    """Make the deployment's form offer ``ids`` for its ``milestone`` parameter.
+
+    Prefect builds a deployment's form from its flow's signature, which offers the default
+    programme's ids (journey.flows.params); RunnerDeployment keeps that schema in a private
+    attribute, set once when the deployment is made, and sends it when it is served.
+    """
+    from journey.flows.params import milestone_choices
+
+    form = deployment._parameter_openapi_schema.properties["milestone"]
+    form.update(milestone_choices(ids))
+
+
 def check_api() -> str:
     """The API URL, after checking a server answers there; else one clear error."""
     url = os.environ.get("PREFECT_API_URL")
@@ -100,4 +131,6 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
         made.append(flow.to_deployment("organiser", tags=tags, entrypoint_type=kind))
     out = [d for d in made if isinstance(d, RunnerDeployment)]  # sync calls: no coroutines
     assert len(out) == len(made)
+    [record] = [d for d in out if d.flow_name == record_completion.name]
+    offer_milestones(record, offered_milestones(settings))
     return out

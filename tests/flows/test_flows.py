@@ -98,7 +98,9 @@ def test_record_completion_with_bad_input_fails_the_run_and_writes_nothing(
         cohort_id, ["aisha.rahman@example.org"], "lisening", now=LAUNCH, return_state=True
     )
     assert state.is_failed()
-    assert "milestone: Input should be 'training', 'listening'" in str(state.message)
+    assert "unknown milestone 'lisening'; the programme has: training, listening" in str(
+        state.message
+    )
     assert count(settings.database_url, Completion) == 0
     trial = record_completion(
         cohort_id, ["aisha.rahman@example.org"], "training", now=LAUNCH, dry_run=True

@@ -29,3 +29,4 @@ def test_record_completion_checks_its_inputs_before_running() -> None:
     assert properties["cohort_id"]["pattern"] == "^[a-z0-9][a-z0-9-]{1,62}$"
     assert properties["emails"]["minItems"] == 1
     assert properties["on"]["anyOf"][0]["format"] == "date"
+    assert properties["milestone"]["enum"][:2] == ["training", "listening"]  # a drop-down
