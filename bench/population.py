@@ -26,10 +26,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bench.measure import checkpoint
+from bench.seeding import keep_first_notices
 from bench.shapes import FEE, TZ, CohortShape, cohort_spec, set_sessions, trainees
 from journey.db import session_scope, upgrade
 from journey.engine import (
@@ -336,18 +337,6 @@ def build_outbox(folder: Path, *, notices: int, seed: int) -> Outbox:
     store_cohorts(url, [shape], rng)
     with session_scope(url) as session:
         sweep(session=session, now=OUTBOX_AT)
-    with session_scope(url) as session:
-        kept = select(Notice.id).order_by(Notice.id).limit(notices).scalar_subquery()
-        session.execute(delete(Notice).where(Notice.id.not_in(kept)))
-        session.execute(
-            update(Notice).values(
-                status=NoticeStatus.PENDING,
-                useful_until=OUTBOX_AT + timedelta(days=30),
-                last_error=None,
-            )
-        )
-        due = session.scalar(select(func.count()).select_from(Notice)) or 0
-    if due != notices:
-        raise RuntimeError(f"the sweep queued only {due} notices; {notices} were wanted")
+    keep_first_notices(url=url, count=notices, useful_until=OUTBOX_AT + timedelta(days=30))
     checkpoint(url)
-    return Outbox(path, due, OUTBOX_AT)
+    return Outbox(path, notices, OUTBOX_AT)

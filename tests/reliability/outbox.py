@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select
 
+from bench.seeding import keep_first_notices
 from journey.cohort_file import read_cohort
 from journey.db import session_scope, upgrade
 from journey.models import Notice, NoticeStatus
@@ -84,20 +85,8 @@ def build_outbox(url: str, *, notices: int, folder: Path) -> Outbox:
         launch(session=session, cohort_id=spec.id, now=LAUNCHED)
     with session_scope(url) as session:
         sweep(session=session, now=SWEPT)
-    with session_scope(url) as session:
-        kept = select(Notice.id).order_by(Notice.id).limit(notices).scalar_subquery()
-        session.execute(delete(Notice).where(Notice.id.not_in(kept)))
-        session.execute(
-            update(Notice).values(
-                status=NoticeStatus.PENDING,
-                useful_until=SWEPT + STILL_USEFUL,
-                last_error=None,
-            )
-        )
-    due = count_status(url, NoticeStatus.PENDING)
-    if due != notices:
-        raise RuntimeError(f"the sweep queued only {due} notices; {notices} were wanted")
-    return Outbox(due=due, at=SWEPT)
+    keep_first_notices(url=url, count=notices, useful_until=SWEPT + STILL_USEFUL)
+    return Outbox(due=notices, at=SWEPT)
 
 
 def count_status(url: str, status: NoticeStatus) -> int:
