@@ -161,17 +161,21 @@ def _launch_rows(launch: dict[str, Any]) -> list[Row]:
                     f"plan {d['plan_s']}, deliver {d['deliver_s']}), {d['sent']} .eml",
                 )
             )
-        if "end_to_end" in f:
-            e = f["end_to_end"]
-            rows.append(
-                (
-                    f"launch {size}",
-                    "import + launch-cohort flow",
-                    f"{_s(_med(e))} (read {e['read_s']}, import {e['import_s']}, "
-                    f"flow {e['flow_s']}; queued after {_s(e['to_queued_s']['median'])}), "
-                    f"{e['eml_files']} .eml, {e['statements']} SQL",
+        for key, label in (
+            ("to_queued", "import + flow, to notices queued"),
+            ("end_to_end", "import + flow, welcomes sent"),
+        ):
+            if key in f:
+                e = f[key]
+                rows.append(
+                    (
+                        f"launch {size}",
+                        label,
+                        f"{_s(_med(e))} (read {e['read_s']}, import {e['import_s']}, "
+                        f"flow {e['flow_s']}), {e['queued']} queued, {e['eml_files']} .eml, "
+                        f"{e['statements']} SQL",
+                    )
                 )
-            )
     if "ratio_end_to_end" in launch:
         small, large = launch["sizes"]
         rows.append(
