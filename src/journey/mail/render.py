@@ -133,6 +133,7 @@ def _finalize(value: object) -> object:
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("journey", "templates"),
+        auto_reload=False,  # templates do not change while running: no stat() per render
         autoescape=select_autoescape(["html"], default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,

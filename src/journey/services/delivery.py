@@ -3,9 +3,10 @@
 Claims are atomic (``FOR UPDATE SKIP LOCKED`` on Postgres; SQLite has one writer), so
 concurrent workers never hold the same notice; a crashed worker's claims lapse with
 their lease and become claimable again. Outcomes are committed in small groups while the
-batch is sent (every ``settle_every`` messages, and at least once a second), so a crash
-re-sends at most one group, each message with the same Message-ID. One commit per
-message cost more than sending it (docs/PERFORMANCE.md); ``settle_every=1`` restores it.
+batch is sent (every ``settle_every`` outcomes, or sooner: on the next outcome once the
+oldest has waited a second), so a crash re-sends at most a group and the messages in
+flight, each with the same Message-ID. One commit per message cost more than sending
+it (docs/PERFORMANCE.md); ``settle_every=1`` brings it back.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import case, literal, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from journey.db import session_scope
@@ -198,17 +199,21 @@ def _mine(worker: str) -> tuple[Any, ...]:
 
 
 def _settle(url: str, worker: str, ids: Sequence[int], **values: object) -> set[int]:
-    """Record outcomes for the notices this worker still holds and end their claims, in
-    one statement and one commit; the ids it held."""
+    """Record an outcome for the notices this worker still holds and end their claims, in
+    one transaction; the ids it held."""
     with session_scope(url) as session:
-        settled = session.scalars(
-            update(Notice)
-            .where(Notice.id.in_(ids), *_mine(worker))
-            .values(claimed_by=None, lease_until=None, **values)
-            .returning(Notice.id)
-            .execution_options(synchronize_session=False)
-        )
-        return set(settled)
+        return _settle_in(session, worker, ids, **values)
+
+
+def _settle_in(session: Session, worker: str, ids: Sequence[int], **values: object) -> set[int]:
+    settled = session.scalars(
+        update(Notice)
+        .where(Notice.id.in_(ids), *_mine(worker))
+        .values(claimed_by=None, lease_until=None, **values)
+        .returning(Notice.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(settled)
 
 
 def _prepare(
@@ -262,9 +267,9 @@ class Settlements:
     """A batch's send outcomes, recorded in groups as they come (see the module notes).
 
     Call it with each outcome; :meth:`flush` records what is left (call it at the end of
-    the batch, even when sending fails). A group is one ``UPDATE … RETURNING`` (``CASE``
-    on the id for what differs by notice) and one commit. A notice sent after its claim
-    lapsed to another worker is counted as ``unrecorded``: a possible copy.
+    the batch, even when sending fails). A group is one commit, with one
+    ``UPDATE … WHERE id IN (…) RETURNING id`` per kind of outcome in it. A notice sent
+    after its claim lapsed to another worker is counted as ``unrecorded``: a possible copy.
     """
 
     MAX_WAIT = 1.0  # seconds an outcome may wait for its group when sending is slow
@@ -294,25 +299,32 @@ class Settlements:
         group, self.waiting = self.waiting, []
         if not group:
             return
-        sent = {o.notice_id: at for o, at in group if o.outcome == "sent"}
-        settled = _settle(
-            self.url,
-            self.worker,
-            [o.notice_id for o, _ in group],
-            status=_per_notice(
-                Notice.status, {o.notice_id: _STATUS_AFTER[o.outcome] for o, _ in group}
-            ),
-            attempts=case(
-                {o.notice_id: Notice.attempts + o.attempts for o, _ in group},
-                value=Notice.id,
-                else_=Notice.attempts,
-            ),
-            last_error=_per_notice(
-                Notice.last_error,
-                {o.notice_id: None if o.outcome == "sent" else o.detail for o, _ in group},
-            ),
-            sent_at=_per_notice(Notice.sent_at, sent),
-        )
+        # Outcomes alike (status, attempts, error) share one UPDATE: most groups are all
+        # "sent at the first attempt". sent_at is the last send of its statement's group.
+        alike: dict[tuple[NoticeStatus, int, str | None], list[int]] = {}
+        last_at: dict[tuple[NoticeStatus, int, str | None], datetime] = {}
+        for outcome, at in group:
+            error = None if outcome.outcome == "sent" else outcome.detail
+            key = (_STATUS_AFTER[outcome.outcome], outcome.attempts, error)
+            alike.setdefault(key, []).append(outcome.notice_id)
+            last_at[key] = at
+        settled: set[int] = set()
+        with session_scope(self.url) as session:
+            for (status, attempts, error), ids in alike.items():
+                sent_at = (
+                    {"sent_at": last_at[status, attempts, error]}
+                    if status is NoticeStatus.SENT
+                    else {}
+                )
+                settled |= _settle_in(
+                    session,
+                    self.worker,
+                    ids,
+                    status=status,
+                    attempts=Notice.attempts + attempts,
+                    last_error=error,
+                    **sent_at,
+                )
         for outcome, _ in group:
             self._count(outcome, outcome.notice_id in settled)
 
@@ -327,15 +339,6 @@ class Settlements:
             result.outcomes.append(
                 NoticeOutcome(outcome.notice_id, cohort_id, template, name, outcome.detail)
             )
-
-
-def _per_notice(column: Any, values: dict[int, Any]) -> Any:
-    """``CASE id WHEN … THEN value … ELSE column END``, each value bound as the column's
-    type (so UTC datetimes and statuses are stored as the column stores them)."""
-    if not values:
-        return column
-    whens = {notice_id: literal(value, column.type) for notice_id, value in values.items()}
-    return case(whens, value=Notice.id, else_=column)
 
 
 def _release(url: str, worker: str, ids: Sequence[int], reason: str) -> None:
