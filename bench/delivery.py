@@ -1,7 +1,7 @@
 """Benchmark 2: delivering 2,000 queued notices to an SMTP sink on 127.0.0.1.
 
 - ``ours``: ``journey.services.delivery.deliver_all`` with SMTP settings as shipped
-  (batches of 200 over 2 connections; claim, gate, render, send, one commit per group
+  (batches of 200 over 3 connections; claim, gate, render, send, one commit per group
   of 20 outcomes);
 - ``ours_eml``: the same into an .eml folder (no SMTP host);
 - ``ours_gc_frozen``: ``ours`` with the heap frozen first (``gc.freeze()``), to show

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
         default=600, ge=10, le=86_400, description="How long a claim lasts before it lapses."
     )
     smtp_connections: int = Field(
-        default=2,
+        default=3,
         ge=1,
         le=10,
         description="SMTP connections a batch is sent over at once (one message in flight "

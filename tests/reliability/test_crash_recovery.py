@@ -15,7 +15,7 @@ def test_a_worker_killed_25_times_loses_nothing_and_resends_at_most_a_group_per_
 ) -> None:
     """After the last restart every notice is ``sent`` and was received; each kill added at
     most one group of copies (the outcomes not yet committed, and the messages in flight:
-    ``settle_every`` - 1 + ``smtp_connections``, 21, while a batch is 50), and every copy
+    ``settle_every`` - 1 + ``smtp_connections``, 22, while a batch is 50), and every copy
     carries its original's Message-ID; claims the dead workers held were taken up once
     their leases lapsed."""
     figures = crashes(pg_url, flaky_smtp, tmp_path, kills=CRASH_KILLS, seed=CRASH_SEED)

@@ -26,7 +26,7 @@ from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 
 from journey.mail.calendar import build_ics, method_for
 
@@ -146,12 +146,20 @@ def _environment() -> Environment:
     return env
 
 
+@cache
+def _template(name: str) -> Template:
+    """A compiled template, looked up once (Jinja2's own lookup costs more than a cache)."""
+    return _environment().get_template(name)
+
+
 def sanitize_header(value: str) -> str:
     """Make text safe for a mail header: no CR/LF or other control characters, one line.
 
     Line and paragraph separators and every control character become spaces; runs of
     whitespace collapse to one space; the ends are stripped.
     """
+    if value.isprintable():  # no control characters or separators: the common case
+        return " ".join(value.split())
     cleaned = "".join(
         " " if unicodedata.category(char) in {"Cc", "Zl", "Zp"} else char for char in value
     )
@@ -184,16 +192,15 @@ def render_notice(ctx: NoticeContext, *, stamp: datetime | None = None) -> Rende
     """
     if not _KIND.fullmatch(ctx.template):
         raise ValueError(f"not a notice kind: {ctx.template!r}")
-    env = _environment()
     variables = _variables(ctx)
-    text_template = env.get_template(f"{ctx.template}.txt")
+    text_template = _template(f"{ctx.template}.txt")
     subject_block = text_template.blocks.get("subject")
     if subject_block is None:
         raise ValueError(f"template {ctx.template}.txt has no subject block")
     subject = sanitize_header("".join(subject_block(text_template.new_context(variables))))
     variables["subject"] = subject
     text = _tidy(text_template.render(variables))
-    html = env.get_template(f"{ctx.template}.html").render(variables)
+    html = _template(f"{ctx.template}.html").render(variables)
     ics = None
     if ctx.attach_ics and ctx.events:
         if stamp is None:

@@ -8,7 +8,7 @@ known, so the caller can record sends while the batch goes on.
 Each message is built (rendered) just before it is sent, in the same event loop as the
 connections: while one connection waits for the server's reply, the next message is
 built for another. The server, not the client, limits a single connection here (see
-docs/PERFORMANCE.md), so two connections keep both busy.
+docs/PERFORMANCE.md), so a few connections keep both busy.
 Passwords appear in no message, log line or exception.
 """
 
