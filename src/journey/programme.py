@@ -72,11 +72,7 @@ class NoticeRule(_Frozen):
     @property
     def day_offset(self) -> int:
         """Days from the milestone's date (0 for on-day and for open, which anchors elsewhere)."""
-        m = _AT.match(self.at)
-        assert m is not None
-        if m["sign"]:
-            return int(m["days"]) * (1 if m["sign"] == "+" else -1)
-        return 0
+        return _timing(self.at)[0]
 
     @property
     def from_window_open(self) -> bool:
@@ -84,13 +80,21 @@ class NoticeRule(_Frozen):
 
     @property
     def clock(self) -> time:
-        m = _AT.match(self.at)
-        assert m is not None
-        return time(int(m["hh"]), int(m["mm"]))
+        return _timing(self.at)[1]
 
     @property
     def late_allowance(self) -> timedelta | None:
         return parse_span(self.useful_for) if self.useful_for else None
+
+
+@lru_cache(maxsize=256)
+def _timing(at: str) -> tuple[int, time]:
+    """A rule's ``at`` (e.g. ``-7d@09:00``) as (day offset, clock time), parsed once: the
+    engine asks for them for every trainee and milestone."""
+    m = _AT.match(at)
+    assert m is not None
+    days = int(m["days"]) * (1 if m["sign"] == "+" else -1) if m["sign"] else 0
+    return days, time(int(m["hh"]), int(m["mm"]))
 
 
 class Window(_Frozen):
