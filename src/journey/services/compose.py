@@ -206,7 +206,7 @@ def _context(
         attach_ics=notice.attach_ics,
         people=_people_for(world, notice, recipient),
         eligible=eligible,
-        missing=tuple(missing),
+        missing=missing,
     )
 
 
