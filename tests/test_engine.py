@@ -10,15 +10,21 @@ from hypothesis import strategies as st
 
 from journey.engine import (
     CohortPlan,
+    PlannedNotice,
+    Planner,
     Slot,
     State,
     TraineeRecord,
     due_notices,
+    effective_from,
     evaluate,
+    is_done,
+    notice_key,
     notices_between,
     occurrences,
     planned_notices,
 )
+from journey.engine.notices import _rule_timing
 from journey.programme import load_programme
 
 LONDON = ZoneInfo("Europe/London")
@@ -218,3 +224,59 @@ def test_notices_between_lists_what_comes_due_in_a_window() -> None:
         PROGRAMME, make_plan(), make_trainee(), start, start + timedelta(days=2)
     )
     assert [n.key for n in window] == ["mk-2026/17/listening/-7d@09:00>trainee/2026-11-07"]
+
+
+def plain_live(plan: CohortPlan, trainee: TraineeRecord) -> list[PlannedNotice]:
+    """The engine's rules spelled out for one trainee, with nothing shared or remembered."""
+    if not trainee.active or plan.launched_at is None:
+        return []
+    out = []
+    for occ in occurrences(PROGRAMME, plan, trainee):
+        if is_done(occ, trainee):
+            continue
+        for rule in occ.milestone.notices:
+            if rule.to == "mentor" and not trainee.has_mentor:
+                continue
+            due_at, useful = _rule_timing(occ, rule, plan.timezone)
+            start = effective_from(plan, occ.milestone.id, rule.id)
+            if start is None or due_at < start:
+                continue
+            when = occ.on.isoformat()
+            key = notice_key(plan.cohort_id, trainee.ref, occ.milestone.id, rule.id, when)
+            out.append(
+                PlannedNotice(
+                    key, occ.milestone.id, rule.id, when, rule.to, rule.template,
+                    due_at, useful, rule.ics and bool(occ.slots),
+                )
+            )  # fmt: skip
+    return sorted(out, key=lambda n: (n.due_at, n.key))
+
+
+trainees = st.builds(
+    make_trainee,
+    ref=st.integers(1, 10_000).map(str),
+    follow_up=st.booleans(),
+    learning_set_id=st.sampled_from([None, 7, 8]),
+    has_mentor=st.booleans(),
+    active=st.booleans(),
+    done=records.map(lambda done: {key: date(2026, 10, 1) for key in done}),
+)
+
+
+@given(people=st.lists(trainees, min_size=1, max_size=12), now=moments, adopted=moments)
+@settings(max_examples=150, deadline=None)
+def test_one_planner_for_a_cohort_answers_as_each_trainee_alone(
+    people: list[TraineeRecord], now: datetime, adopted: datetime
+) -> None:
+    """The planner remembers what trainees of one shape share, and nothing of who they are."""
+    plan = make_plan(rule_adopted={"issues/-7d@09:00>trainee": adopted})
+    planner = Planner(PROGRAMME, plan)
+    end = now + timedelta(days=9)
+    for person in people:
+        live = plain_live(plan, person)
+        assert planner.live(person) == live
+        assert planner.due(person, now) == [n for n in live if n.due_at <= now]
+        assert planner.between(person, now, end) == [n for n in live if now < n.due_at <= end]
+        assert evaluate(PROGRAMME, plan, person, now, planner) == evaluate(
+            PROGRAMME, plan, person, now
+        )

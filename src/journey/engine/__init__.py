@@ -6,12 +6,14 @@ notices are due, each with its deterministic key. Every flow, task, CLI command 
 report asks this package; nothing else decides due dates.
 
 - :mod:`.timeline`: when each milestone falls for a trainee (local time, occurrences);
-- :mod:`.notices`: the notices planned and due, with their keys and usefulness;
+- :mod:`.notices`: the notices planned and due, with their keys and usefulness
+  (:class:`Planner` for a whole cohort at once);
 - :mod:`.view`: states, position and graduation eligibility.
 """
 
 from journey.engine.notices import (
     PlannedNotice,
+    Planner,
     due_notices,
     effective_from,
     live_notices,
@@ -40,6 +42,7 @@ __all__ = [
     "MilestoneView",
     "Occurrence",
     "PlannedNotice",
+    "Planner",
     "Slot",
     "State",
     "TraineeRecord",

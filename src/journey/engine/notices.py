@@ -1,7 +1,15 @@
-"""Which notices a trainee's journey plans, and which are due: each with its key."""
+"""Which notices a trainee's journey plans, and which are due: each with its key.
+
+Trainees of a cohort share their timings: who they are only changes the key and which
+milestones they have done. :class:`Planner` works out a cohort's timings once per shape
+of trainee (follow-up or not, learning set, mentor or not) and reuses them, so planning
+a cohort costs one pass over its rules per shape plus a few dictionary steps per trainee.
+The module functions are one-trainee shortcuts over a throwaway planner.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -59,32 +67,136 @@ def _rule_timing(occ: Occurrence, rule: NoticeRule, tz: str) -> tuple[datetime, 
     return due_at, max(useful, due_at + timedelta(hours=1))
 
 
+Shape = tuple[bool, int | None, bool]  # (follow_up, learning_set_id, has_mentor)
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    """One shape's notices, unkeyed: every one planned, and those in effect (``live``)."""
+
+    planned: tuple[PlannedNotice, ...]  # key holds "milestone/rule/occurrence" only
+    live: tuple[PlannedNotice, ...]
+    live_due: tuple[datetime, ...]  # live[i].due_at, for bisecting by time
+
+
+class Planner:
+    """One cohort's notices, worked out once per shape of trainee.
+
+    Its answers are those of the module functions (:func:`planned_notices`,
+    :func:`live_notices`, :func:`due_notices`, :func:`notices_between`) for the same
+    programme, plan and trainee; it only remembers what trainees of one shape share.
+    """
+
+    def __init__(self, programme: Programme, plan: CohortPlan) -> None:
+        self.programme = programme
+        self.plan = plan
+        self._occurrences: dict[tuple[bool, int | None], list[Occurrence]] = {}
+        self._schedules: dict[Shape, _Schedule] = {}
+
+    def occurrences(self, trainee: TraineeRecord) -> list[Occurrence]:
+        """Every milestone that applies to the trainee, placed in time (do not modify)."""
+        placing = (trainee.follow_up, trainee.learning_set_id)
+        found = self._occurrences.get(placing)
+        if found is None:
+            found = self._occurrences[placing] = occurrences(self.programme, self.plan, trainee)
+        return found
+
+    def _schedule(self, trainee: TraineeRecord) -> _Schedule:
+        shape = (trainee.follow_up, trainee.learning_set_id, trainee.has_mentor)
+        found = self._schedules.get(shape)
+        if found is None:
+            found = self._schedules[shape] = self._work_out(trainee)
+        return found
+
+    def _work_out(self, trainee: TraineeRecord) -> _Schedule:
+        tz = self.plan.timezone
+        planned: list[PlannedNotice] = []
+        for occ in self.occurrences(trainee):
+            when = occ.on.isoformat()
+            for rule in occ.milestone.notices:
+                if rule.to == "mentor" and not trainee.has_mentor:
+                    continue
+                due_at, useful = _rule_timing(occ, rule, tz)
+                planned.append(
+                    PlannedNotice(
+                        key=f"{occ.milestone.id}/{rule.id}/{when}",
+                        milestone=occ.milestone.id,
+                        rule=rule.id,
+                        occurrence=when,
+                        to=rule.to,
+                        template=rule.template,
+                        due_at=due_at,
+                        useful_until=useful,
+                        attach_ics=rule.ics and bool(occ.slots),
+                    )
+                )
+        # The keys share their "cohort/ref/" prefix, so this is the order by (due_at, key).
+        planned.sort(key=lambda n: (n.due_at, n.key))
+        live = tuple(n for n in planned if self._in_effect(n))
+        return _Schedule(tuple(planned), live, tuple(n.due_at for n in live))
+
+    def _in_effect(self, notice: PlannedNotice) -> bool:
+        start = effective_from(self.plan, notice.milestone, notice.rule)
+        return start is not None and notice.due_at >= start
+
+    def _keyed(
+        self, trainee: TraineeRecord, notices: tuple[PlannedNotice, ...], skip: set[str]
+    ) -> list[PlannedNotice]:
+        prefix = f"{self.plan.cohort_id}/{trainee.ref}/"
+        return [
+            PlannedNotice(
+                prefix + n.key,
+                n.milestone,
+                n.rule,
+                n.occurrence,
+                n.to,
+                n.template,
+                n.due_at,
+                n.useful_until,
+                n.attach_ics,
+            )
+            for n in notices
+            if n.milestone not in skip
+        ]
+
+    def _done(self, trainee: TraineeRecord) -> set[str]:
+        if not trainee.done:
+            return set()
+        return {o.milestone.id for o in self.occurrences(trainee) if is_done(o, trainee)}
+
+    def planned(self, trainee: TraineeRecord) -> list[PlannedNotice]:
+        """Every notice the programme plans for this trainee, done or not, by due time."""
+        return self._keyed(trainee, self._schedule(trainee).planned, set())
+
+    def _live_slice(
+        self, trainee: TraineeRecord, start: int, end: int | None
+    ) -> list[PlannedNotice]:
+        if not trainee.active or self.plan.launched_at is None:
+            return []
+        live = self._schedule(trainee).live[start:end]
+        return self._keyed(trainee, live, self._done(trainee)) if live else []
+
+    def live(self, trainee: TraineeRecord) -> list[PlannedNotice]:
+        """Planned notices still to count (see :func:`live_notices`)."""
+        return self._live_slice(trainee, 0, None)
+
+    def due(self, trainee: TraineeRecord, now: datetime) -> list[PlannedNotice]:
+        """Notices due by ``now`` (see :func:`live_notices`)."""
+        return self._live_slice(trainee, 0, bisect_right(self._schedule(trainee).live_due, now))
+
+    def between(
+        self, trainee: TraineeRecord, start: datetime, end: datetime
+    ) -> list[PlannedNotice]:
+        """Notices that will come due in (start, end] if nothing changes."""
+        times = self._schedule(trainee).live_due
+        return self._live_slice(trainee, bisect_right(times, start), bisect_right(times, end))
+
+
 def planned_notices(
     programme: Programme, plan: CohortPlan, trainee: TraineeRecord
 ) -> list[PlannedNotice]:
     """Every notice the programme plans for this trainee, done or not, sorted by due time."""
-    out: list[PlannedNotice] = []
-    for occ in occurrences(programme, plan, trainee):
-        for rule in occ.milestone.notices:
-            if rule.to == "mentor" and not trainee.has_mentor:
-                continue
-            due_at, useful = _rule_timing(occ, rule, plan.timezone)
-            when = occ.on.isoformat()
-            out.append(
-                PlannedNotice(
-                    key=notice_key(plan.cohort_id, trainee.ref, occ.milestone.id, rule.id, when),
-                    milestone=occ.milestone.id,
-                    rule=rule.id,
-                    occurrence=when,
-                    to=rule.to,
-                    template=rule.template,
-                    due_at=due_at,
-                    useful_until=useful,
-                    attach_ics=rule.ics and bool(occ.slots),
-                )
-            )
-    out.sort(key=lambda n: (n.due_at, n.key))
-    return out
+    return Planner(programme, plan).planned(trainee)
 
 
 def effective_from(plan: CohortPlan, milestone: str, rule: str) -> datetime | None:
@@ -104,24 +216,14 @@ def live_notices(
     the rule was first seen), so a late launch or a late rule sends nothing for moments
     already past. Whether a late notice is still worth sending is ``useful_until``'s call.
     """
-    if not trainee.active or plan.launched_at is None:
-        return []
-    done = {o.milestone.id for o in occurrences(programme, plan, trainee) if is_done(o, trainee)}
-    out = []
-    for notice in planned_notices(programme, plan, trainee):
-        if notice.milestone in done:
-            continue
-        start = effective_from(plan, notice.milestone, notice.rule)
-        if start is not None and notice.due_at >= start:
-            out.append(notice)
-    return out
+    return Planner(programme, plan).live(trainee)
 
 
 def due_notices(
     programme: Programme, plan: CohortPlan, trainee: TraineeRecord, now: datetime
 ) -> list[PlannedNotice]:
     """Notices due by ``now`` (see :func:`live_notices`)."""
-    return [n for n in live_notices(programme, plan, trainee) if n.due_at <= now]
+    return Planner(programme, plan).due(trainee, now)
 
 
 def notices_between(
@@ -132,4 +234,4 @@ def notices_between(
     end: datetime,
 ) -> list[PlannedNotice]:
     """Notices that will come due in (start, end] if nothing changes."""
-    return [n for n in live_notices(programme, plan, trainee) if start < n.due_at <= end]
+    return Planner(programme, plan).between(trainee, start, end)

@@ -7,14 +7,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from journey.engine.notices import PlannedNotice, due_notices
+from journey.engine.notices import PlannedNotice, Planner
 from journey.engine.timeline import (
     CohortPlan,
     Occurrence,
     TraineeRecord,
     is_done,
     local_date,
-    occurrences,
 )
 from journey.programme import Programme, Requirement
 
@@ -110,10 +109,19 @@ def eligibility(
 
 
 def evaluate(
-    programme: Programme, plan: CohortPlan, trainee: TraineeRecord, now: datetime
+    programme: Programme,
+    plan: CohortPlan,
+    trainee: TraineeRecord,
+    now: datetime,
+    planner: Planner | None = None,
 ) -> JourneyView:
-    """The whole picture of one trainee at ``now``."""
-    occs = occurrences(programme, plan, trainee)
+    """The whole picture of one trainee at ``now``.
+
+    Pass the cohort's :class:`Planner` when evaluating many trainees: it reuses what
+    trainees of one shape share.
+    """
+    planner = planner or Planner(programme, plan)
+    occs = planner.occurrences(trainee)
     by_id = {o.milestone.id: o for o in occs}
     views = []
     for m in programme.milestones:
@@ -134,7 +142,7 @@ def evaluate(
         position=_position(views, trainee, plan),
         eligible=eligible,
         missing=missing,
-        notices_due=tuple(due_notices(programme, plan, trainee, now)),
+        notices_due=tuple(planner.due(trainee, now)),
     )
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from journey.engine import State, evaluate
+from journey.engine import Planner, State, evaluate
 from journey.services.loading import load_cohort, load_trainees
 
 
@@ -42,8 +42,9 @@ def cohort_status(*, session: Session, cohort_id: str, now: datetime) -> CohortS
     """Where every trainee of the cohort stands at ``now``."""
     loaded = load_cohort(session, cohort_id)
     rows = []
+    planner = Planner(loaded.programme, loaded.plan)
     for t in load_trainees(session, [cohort_id])[cohort_id]:
-        view = evaluate(loaded.programme, loaded.plan, t.record, now)
+        view = evaluate(loaded.programme, loaded.plan, t.record, now, planner)
         states = {v.id: v.state for v in view.milestones}
         applicable = [s for s in states.values() if s is not State.NOT_APPLICABLE]
         person = t.enrolment.person

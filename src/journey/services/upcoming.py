@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, aliased
 
-from journey.engine import notices_between
+from journey.engine import Planner
 from journey.models import Enrolment, Notice, NoticeStatus, Person
 from journey.services.loading import load_cohorts, load_trainees
 
@@ -34,8 +34,9 @@ def upcoming(
     cohorts = [c for c in load_cohorts(session, ids) if c.cohort.launched_at is not None]
     trainees = load_trainees(session, [c.cohort.id for c in cohorts], active_only=True)
     for loaded in cohorts:
+        planner = Planner(loaded.programme, loaded.plan)
         for t in trainees[loaded.cohort.id]:
-            for n in notices_between(loaded.programme, loaded.plan, t.record, now, end):
+            for n in planner.between(t.record, now, end):
                 out.append(
                     UpcomingNotice(
                         n.due_at,
