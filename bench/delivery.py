@@ -6,8 +6,8 @@
 - ``ours_eml``: the same into an .eml folder (no SMTP host);
 - ``ours_gc_frozen``: ``ours`` with the heap frozen first (``gc.freeze()``), to show
   what the garbage collector's full passes cost;
-- ``flow``: the ``deliver-notices`` flow (the same, one task per batch, plus the batch's
-  events: one ``journey.notices.sent`` per cohort), warm;
+- ``flow``: the ``deliver-notices`` flow (the same, one task per batch, plus its events:
+  one ``journey.notices.sent`` per cohort for the run), warm, run as the CLI runs flows;
 - ``raw``: a bare aiosmtplib loop sending the same messages, rendered and built
   beforehand (``sendmail`` of their bytes), over one connection: the baseline the issue
   names; ``raw_two_connections`` is the same over two connections, which shows whether
@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import ExitStack
 from email.utils import parseaddr
 from time import perf_counter
 from typing import Any, TypeVar
@@ -35,7 +35,7 @@ import aiosmtplib
 from sqlalchemy import func, select
 
 from bench.context import SENDER, Context, process_settings
-from bench.measure import count_sql, fresh_copy, profile, spread, timed
+from bench.measure import count_sql, fresh_copy, profile, settled, spread, timed
 from bench.population import Outbox, build_outbox
 from bench.probes import settle_probe
 from journey.db import get_engine, session_scope
@@ -54,7 +54,7 @@ DELIVERY_COSTS = [
     ("commit per group of outcomes (_settle)", ["_settle"]),
     ("SMTP (aiosmtplib, sink round trips)", ["_run_async"]),
     ("prepare: load claimed rows, other", ["_prepare"]),
-    ("events (emit per batch)", ["emit_deliveries"]),
+    ("events (failures per batch, sends per run)", ["emit_failures", "emit_sent"]),
 ]
 
 
@@ -213,18 +213,19 @@ def direct(ctx: Context) -> None:
 
 
 def _flow_once(ctx: Context, tag: str, events: bool = True) -> dict[str, Any]:
-    """One ``deliver-notices`` run; with ``events=False`` the delivery task's per-notice
-    events are left out (patched in this process only), to see what they cost."""
+    """One ``deliver-notices`` run; with ``events=False`` delivery's events (failures per
+    batch, sends per cohort per run) are left out (patched in this process only), to see
+    what they cost."""
     from journey.flows.deliver_notices import deliver_notices
 
     outbox: Outbox = ctx.built["outbox"]
     url = _copy(ctx, tag)
-    quiet = patch("journey.tasks.deliver.emit_deliveries", lambda outcomes: 0)
-    with (
-        process_settings(ctx.smtp_settings(url)),
-        count_sql(get_engine(url)) as sql,
-        quiet if not events else nullcontext(),
-    ):
+    with ExitStack() as stack:
+        stack.enter_context(process_settings(ctx.smtp_settings(url)))
+        sql = stack.enter_context(count_sql(get_engine(url)))
+        if not events:
+            for name in ("emit_failures", "emit_sent"):
+                stack.enter_context(patch(f"journey.tasks.deliver.{name}", lambda outcomes: 0))
         seconds, summary = timed(lambda: deliver_notices(now=outbox.at))
     if summary["sent"] != outbox.notices:
         raise RuntimeError(f"{tag}: sent {summary['sent']} of {outbox.notices}")
@@ -265,12 +266,20 @@ def events_probe(count: int) -> dict[str, Any]:
 
 
 def flows(ctx: Context) -> None:
+    """The flow's runs, each once the server is idle; the events probe last, since the
+    server goes on storing its events after it returns."""
     out = ctx.results["delivery"]
-    out["events_probe"] = events_probe(out["notices"])
-    out["flow"] = _rate([_flow_once(ctx, f"flow{i}") for i in range(ctx.sizes.flow_repeats)])
+    runs = []
+    for i in range(ctx.sizes.repeats):
+        settled()
+        runs.append(_flow_once(ctx, f"flow{i}"))
+    out["flow"] = _rate(runs)
     raw = out["raw"]["messages_per_s"]["median"]
     out["ratio_flow_over_raw"] = round(out["flow"]["messages_per_s"]["median"] / raw, 3)
     out["flow_target_met"] = out["ratio_flow_over_raw"] >= TARGET
     extra = out["flow"]["wall_s"]["median"] - out["ours"]["wall_s"]["median"]
     out["flow_extra_ms_per_message"] = round(1000 * extra / out["notices"], 2)
+    settled()
     out["flow_without_events"] = _rate([_flow_once(ctx, "flow-no-events", events=False)])
+    settled()
+    out["events_probe"] = events_probe(out["notices"])

@@ -24,7 +24,16 @@ from typing import Any
 from unittest.mock import patch
 
 from bench.context import Context, process_settings
-from bench.measure import checkpoint, count_sql, fresh_copy, median, profile, spread, timed
+from bench.measure import (
+    checkpoint,
+    count_sql,
+    fresh_copy,
+    median,
+    profile,
+    settled,
+    spread,
+    timed,
+)
 from bench.shapes import CohortShape, write_files
 from journey.cohort_file import read_cohort
 from journey.db import get_engine, session_scope, upgrade
@@ -45,7 +54,7 @@ LAUNCH_COSTS = [
     ("deliver: commit per group of outcomes", ["_settle"]),
     ("deliver: write .eml files", ["write_eml_batch"]),
     ("deliver: claim, prepare", ["deliver_batch"]),
-    ("events (emit per batch)", ["emit_deliveries"]),
+    ("events (failures per batch, sends per run)", ["emit_failures", "emit_sent"]),
     ("publish: cohort report", ["cohort_report"]),
     (
         "publish: artifact API calls",
@@ -136,6 +145,7 @@ def _flow_once(ctx: Context, n: int, tag: str, scope: str = "whole") -> dict[str
         if scope == "queued":
             for patched in queued_only:
                 stack.enter_context(patched)
+        settled()  # the server has stored the last run's events and artifacts
         read_s, import_s = imported(ctx, n, url)
         at = shape(n).launched_at
         flow_s, summary = timed(lambda: module.launch_cohort(shape(n).cohort_id, now=at))

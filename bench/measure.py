@@ -73,6 +73,24 @@ def timed(fn: Callable[[], T]) -> tuple[float, T]:
     return time.perf_counter() - start, result
 
 
+def settled(limit: float = 60, busy: float = 0.1) -> float:
+    """Wait (at most ``limit`` s) until other processes, Prefect's server among them, use
+    under ``busy`` of the CPUs for a whole second: a flow's events and artifacts are
+    stored after it returns, and would otherwise slow the next run timed. Returns the
+    seconds waited."""
+    from bench.env import OtherWork
+
+    began = time.monotonic()
+    while time.monotonic() - began < limit:
+        others = OtherWork()
+        others.start()
+        time.sleep(1)
+        share = others.share()
+        if share is None or share < busy:
+            break
+    return round(time.monotonic() - began, 1)
+
+
 def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 

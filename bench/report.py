@@ -207,6 +207,11 @@ def _prefect_rows(p: dict[str, Any]) -> list[Row]:
     return [
         ("prefect", "first flow in process (cold)", _s(p["cold_first_flow_s"])),
         ("prefect", "trivial flow, warm", _s(p["warm_trivial_flow_s"]["median"])),
+        *(
+            [("prefect", "  the same, heartbeat on", _s(p[beat]["median"]))]
+            if (beat := "warm_trivial_flow_heartbeat_s") in p
+            else []
+        ),
     ]
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench.context import Context, process_settings
-from bench.measure import count_sql, fresh_copy, profile, spread, timed
+from bench.measure import count_sql, fresh_copy, profile, settled, spread, timed
 from bench.population import TODAY, Population, build_population
 from journey.db import get_engine, session_scope
 from journey.models import Notice, NoticeStatus
@@ -49,7 +49,7 @@ FLOW_COSTS = [
     ("deliver: commit per group of outcomes", ["_settle"]),
     ("deliver: SMTP", ["_run_async"]),
     ("deliver: other (prepare, load rows)", ["deliver_batch"]),
-    ("events (emit per batch)", ["emit_deliveries"]),
+    ("events (failures per batch, sends per run)", ["emit_failures", "emit_sent"]),
     ("publish: cohort report (DB + engine)", ["cohort_report"]),
     (
         "publish: artifact API calls",
@@ -190,6 +190,7 @@ def _flow_once(ctx: Context, pop: Population, tag: str, dry_run: bool) -> dict[s
     from journey.flows.send_reminders import send_reminders
 
     url = _copy(ctx, pop, tag)
+    settled()  # the server has stored the last run's events and artifacts
     with process_settings(ctx.smtp_settings(url)), count_sql(get_engine(url)) as sql:
         seconds, summary = timed(lambda: send_reminders(now=TODAY, dry_run=dry_run))
     delivery = summary.get("delivery") or {}

@@ -5,7 +5,7 @@ Artifacts (keys stable per cohort, so the UI keeps each one's history):
 of applicable milestones done) and ``<cohort>-summary`` (the organiser's markdown summary).
 
 Events (see docs/EVENTS.md): ``journey.milestone.completed``, ``journey.notices.sent``
-(one per cohort and delivery batch) and ``journey.notice.failed``. They carry ids, never
+(one per cohort and delivery run) and ``journey.notice.failed``. They carry ids, never
 names or email addresses.
 """
 
@@ -126,22 +126,28 @@ def redact(detail: str | None) -> str | None:
 
 
 def emit_deliveries(outcomes: Sequence[NoticeOutcome]) -> int:
-    """Events for a delivery batch's outcomes; returns how many were emitted.
+    """Every event for a set of delivery outcomes: :func:`emit_failures`, then
+    :func:`emit_sent`; returns how many were emitted."""
+    return emit_failures(outcomes) + emit_sent(outcomes)
 
-    One ``journey.notices.sent`` per cohort with notices sent (their ids, and a count per
-    template), and one ``journey.notice.failed`` per notice refused for good. Sends are
-    counted per batch because the Prefect server stores every event: one per notice cost
-    the server several milliseconds of CPU per message, more than sending it
-    (docs/PERFORMANCE.md). Outcomes of any other status are passed over.
-    """
+
+def emit_failures(outcomes: Sequence[NoticeOutcome]) -> int:
+    """One ``journey.notice.failed`` per notice refused for good (each is worth an alert);
+    other outcomes are passed over. Delivery emits these as each batch ends."""
+    return sum(_emit_failed(o) for o in outcomes if o.status == "failed")
+
+
+def emit_sent(outcomes: Sequence[NoticeOutcome]) -> int:
+    """One ``journey.notices.sent`` per cohort with notices sent: their ids, and a count per
+    template. Delivery emits these once per run (``deliver_until_done``), not per batch or
+    per notice: the Prefect server stores every event, and one per notice cost it several
+    milliseconds of CPU a message, more than sending it (docs/PERFORMANCE.md)."""
     sent: dict[str, list[NoticeOutcome]] = {}
-    emitted = 0
     for outcome in outcomes:
         if outcome.status == "sent":
             sent.setdefault(outcome.cohort_id, []).append(outcome)
-        elif outcome.status == "failed":
-            emitted += _emit_failed(outcome)
-    for cohort_id, batch in sent.items():
+    emitted = 0
+    for cohort_id, done in sent.items():
         event = emit_event(
             event=NOTICES_SENT,
             resource={
@@ -152,9 +158,9 @@ def emit_deliveries(outcomes: Sequence[NoticeOutcome]) -> int:
             related=[_cohort(cohort_id)],
             payload={
                 "cohort": cohort_id,
-                "count": len(batch),
-                "templates": dict(sorted(Counter(o.template for o in batch).items())),
-                "notice_ids": [o.notice_id for o in batch],
+                "count": len(done),
+                "templates": dict(sorted(Counter(o.template for o in done).items())),
+                "notice_ids": [o.notice_id for o in done],
             },
         )
         emitted += event is not None

@@ -164,7 +164,7 @@ def _graduate(url: str, seed: int) -> None:
 
 def run_demo(folder: Path, seed: int) -> None:
     """Build, launch and walk the sample cohort; print progress and where the mail went."""
-    from journey.prefect_env import apply
+    from journey.prefect_env import apply, flows_here
 
     where = apply()
     url = _prepare(folder)
@@ -174,6 +174,14 @@ def run_demo(folder: Path, seed: int) -> None:
         f"Walking the clock over {len(days)} days with something due, "
         f"{LAUNCH_AT:%d %b %Y} to {END_AT:%d %b %Y}; flows run on {where}."
     )
+    with flows_here():
+        _walk(url, pending, days, seed)
+        _journeys(url)
+    _report(url, folder)
+
+
+def _walk(url: str, pending: list[Done], days: list[datetime], seed: int) -> None:
+    """Launch, then sweep on each day with something due, recording completions between."""
     with working("Starting Prefect (the first flow run takes ~20 s)…"):
         from journey.flows.launch_cohort import launch_cohort
         from journey.flows.send_reminders import send_reminders
@@ -194,15 +202,15 @@ def run_demo(folder: Path, seed: int) -> None:
     if graduation is not None:
         _graduate(url, seed)
     _record_until(url, pending, END_AT)
-    _journeys(url)
-    _report(url, folder)
 
 
 def _journeys(url: str) -> None:
     """One trainee-journey run per trainee at the end, so the UI shows where each stands.
 
-    Four at a time: a flow run spends most of its ~1 s waiting, so they overlap well.
+    Four at a time: a flow run spends much of its time waiting on the API, so they
+    overlap. Each thread runs with this thread's Prefect settings (a copy of its context).
     """
+    import contextvars
     from concurrent.futures import ThreadPoolExecutor
 
     from journey.db import session_scope
@@ -215,7 +223,14 @@ def _journeys(url: str) -> None:
         working(f"Running trainee-journey for each of the {len(emails)} trainees…"),
         ThreadPoolExecutor(max_workers=4) as pool,
     ):
-        list(pool.map(lambda email: trainee_journey(COHORT, email, now=END_AT), emails))
+        list(
+            pool.map(
+                lambda email: contextvars.copy_context().run(
+                    trainee_journey, COHORT, email, now=END_AT
+                ),
+                emails,
+            )
+        )
     console.print(f"Ran trainee-journey for {len(emails)} trainees (one flow run each).")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from journey.console import console, working
 from journey.prefect_env import apply as prefect_defaults
+from journey.prefect_env import flows_here
 
 
 def _start(what: str) -> None:
@@ -17,7 +18,7 @@ def _start(what: str) -> None:
 def run_launch(cohort_id: str, now: datetime, dry_run: bool) -> dict[str, Any]:
     """Run the launch-cohort flow and print what it did."""
     _start("Launching")
-    with working("Starting Prefect and launching… (the first flow run takes ~20 s)"):
+    with working("Starting Prefect and launching… (the first flow run takes ~20 s)"), flows_here():
         from journey.flows.launch_cohort import launch_cohort
 
         summary = launch_cohort(cohort_id, now=now, dry_run=dry_run)
@@ -37,7 +38,7 @@ def run_launch(cohort_id: str, now: datetime, dry_run: bool) -> dict[str, Any]:
 def run_remind(now: datetime, dry_run: bool) -> dict[str, Any]:
     """Run the send-reminders flow and print what it did."""
     _start("Sweeping")
-    with working("Starting Prefect and sweeping… (the first flow run takes ~20 s)"):
+    with working("Starting Prefect and sweeping… (the first flow run takes ~20 s)"), flows_here():
         from journey.flows.send_reminders import send_reminders
 
         summary = send_reminders(now=now, dry_run=dry_run)

@@ -25,10 +25,11 @@ from prefect.events.schemas.events import Event
 from prefect.server.utilities.user_templates import render_user_template_sync
 
 from journey.db import session_scope
+from journey.flows.launch_cohort import launch_cohort
 from journey.services.delivery import NoticeOutcome
 from journey.services.record import record
 from journey.services.sweep import launch
-from journey.settings import Settings
+from journey.settings import Settings, get_settings
 from journey.tasks.publish import emit_completions, emit_deliveries, publish_cohort
 from tests.conftest import utc
 
@@ -59,13 +60,16 @@ def run_id(state: Any) -> UUID:
     return flow_run_id
 
 
-def wait_for_events(client: SyncPrefectClient, flow_run_id: UUID, count: int) -> list[Any]:
-    """The run's journey.* events, once the server has stored them all (up to 30 s)."""
+def wait_for_events(
+    client: SyncPrefectClient, flow_run_id: UUID, count: int, within: float = 30
+) -> list[Any]:
+    """The run's journey.* events, once the server has stored ``count`` (or ``within`` s
+    have passed)."""
     query = EventFilter(
         event=EventNameFilter(prefix=["journey."]),
         related=EventRelatedFilter(id=[f"prefect.flow-run.{flow_run_id}"]),
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + within
     while True:
         events = client.read_events(filter=query, limit=50).events
         if len(events) >= count or time.monotonic() > deadline:
@@ -170,6 +174,27 @@ def test_events_name_ids_only_and_redact_the_servers_reply(
     roles = {r.role for r in failed.related}
     assert {"cohort", "flow-run"} <= roles
     assert "@" not in json.dumps([e.model_dump(mode="json") for e in events])
+
+
+def test_a_delivery_run_tells_each_cohort_once_whatever_its_batches(
+    settings: Settings, cohort_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JOURNEY_BATCH_SIZE", "10")
+    get_settings.cache_clear()
+    state = launch_cohort(cohort_id, now=utc("2026-09-01T09:00"), return_state=True)
+    delivery = state.result()["delivery"]
+    assert (delivery["sent"], delivery["batches"]) == (25, 3)
+    with get_client(sync_client=True) as client:
+        [sent] = wait_for_events(client, run_id(state), 1)
+        assert len(wait_for_events(client, run_id(state), 2, within=3)) == 1  # no more come
+    assert (sent.event, sent.resource.id) == ("journey.notices.sent", "journey.cohort.mk-2026.sent")
+    assert sent.payload["count"] == 25
+    assert sent.payload["templates"] == {
+        "facilitator-assignment": 2,
+        "mentor-assignment": 3,
+        "welcome": 20,
+    }
+    assert len(set(sent.payload["notice_ids"])) == 25
 
 
 def test_emitting_nothing_emits_nothing() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 
 from journey.mail.calendar import build_ics
@@ -83,3 +86,37 @@ def test_naive_times_and_empty_lists_are_refused() -> None:
         ics([make_event(starts_at=datetime(2026, 9, 25, 9, 30))])
     with pytest.raises(ValueError, match="at least one event"):
         ics([])
+
+
+def as_written(text: str) -> str:
+    """What a TEXT value reads back as: one newline style, other breaks as spaces."""
+    one_style = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(
+        " " if c != "\n" and unicodedata.category(c) in {"Cc", "Zl", "Zp"} else c for c in one_style
+    )
+
+
+@given(
+    title=st.text(max_size=300),
+    venue=st.text(max_size=300),
+    name=st.text(max_size=120),
+)
+@example(title="é" * 80, venue="😀" * 40, name="Ann")  # folds fall inside multi-byte characters
+@example(title="a;b,c\\d\n", venue="x\r\ny\rz", name='"Q" ;:,')
+@example(title="C:\\new\\n \\; \\,", venue="\\", name="\\")  # backslashes stay backslashes
+@settings(max_examples=300, deadline=None)
+def test_any_text_reads_back_as_written_in_lines_of_75_octets(
+    title: str, venue: str, name: str
+) -> None:
+    data = ics([make_event(title=title, venue=venue)], organiser_name=name)
+    lines = data.split(b"\r\n")
+    assert lines[-1] == b"" and all(len(line) <= 75 for line in lines)
+    assert b"\r" not in b"".join(lines) and b"\n" not in b"".join(lines)
+    data.decode("utf-8")  # folding never splits a character
+    calendar = Calendar.from_ical(data)
+    [event] = calendar.walk("VEVENT")
+    assert str(event["SUMMARY"]) == as_written(title)
+    assert str(event["LOCATION"]) == as_written(venue)
+    assert event["ORGANIZER"].params["CN"] == " ".join(as_written(name).replace('"', "'").split())
+    assert str(event["ATTENDEE"]) == "mailto:ann@example.org"
+    assert [c.name for c in calendar.subcomponents] == ["VEVENT"]
