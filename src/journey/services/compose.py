@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journey.engine import eligibility, is_done, occurrence, occurrences
+from journey.engine import Occurrence, Planner, eligibility, is_done, occurrence
 from journey.mail.render import EventInfo, NoticeContext
 from journey.models import CohortEvent, Enrolment, EventKind, LearningSet, Mentor, Notice, Person
 from journey.services.loading import LoadedCohort, LoadedTrainee, load_cohorts, load_trainees
@@ -40,9 +40,38 @@ class _World:
     mentors: dict[int, Mentor]
     sets: dict[int, LearningSet]
     graduation: dict[int, tuple[bool | None, tuple[str, ...]]] = field(default_factory=dict)
+    planners: dict[str, Planner] = field(default_factory=dict)
+    events: dict[tuple[object, ...], tuple[EventInfo, ...]] = field(default_factory=dict)
+    _led: dict[tuple[str, str, int], tuple[str, ...]] | None = None
 
     def person(self, person_id: int | None) -> Person | None:
         return self.people.get(person_id) if person_id is not None else None
+
+    def planner(self, loaded: LoadedCohort) -> Planner:
+        """The cohort's planner: occurrences shared by trainees of one shape."""
+        found = self.planners.get(loaded.cohort.id)
+        if found is None:
+            found = self.planners[loaded.cohort.id] = Planner(loaded.programme, loaded.plan)
+        return found
+
+    def led_by(self, cohort_id: str, role: str, person_id: int) -> tuple[str, ...]:
+        """The active trainees a mentor or facilitator (a person) leads in a cohort, by name;
+        grouped in one pass over the batch's trainees, the first time it is asked."""
+        if self._led is None:
+            led: dict[tuple[str, str, int], list[str]] = {}
+            for t in self.trainees.values():
+                e = t.enrolment
+                if not t.record.active:
+                    continue
+                if e.mentor_id is not None:
+                    mentor = self.mentors[e.mentor_id].person_id
+                    led.setdefault((e.cohort_id, "mentor", mentor), []).append(e.person.name)
+                lset = self.sets.get(e.learning_set_id) if e.learning_set_id else None
+                if lset is not None and lset.facilitator_id is not None:
+                    key = (e.cohort_id, "facilitator", lset.facilitator_id)
+                    led.setdefault(key, []).append(e.person.name)
+            self._led = {key: tuple(sorted(names)) for key, names in led.items()}
+        return self._led.get((cohort_id, role, person_id), ())
 
 
 def _load_world(session: Session, notices: Sequence[Notice]) -> _World:
@@ -125,14 +154,30 @@ def _event_info(loaded: LoadedCohort, event: CohortEvent, title: str) -> EventIn
 
 
 def _events_for(
-    loaded: LoadedCohort, trainee: LoadedTrainee | None, notice: Notice, lset: LearningSet | None
+    world: _World,
+    loaded: LoadedCohort,
+    occ: Occurrence | None,
+    notice: Notice,
+    lset: LearningSet | None,
 ) -> tuple[EventInfo, ...]:
-    """The sessions a notice is about: its milestone's, or for launch notices the training
-    days (trainees) or the set's sessions (facilitators)."""
+    """The sessions a notice is about: its milestone's (``occ``), or for launch notices the
+    training days (trainees) or the set's sessions (facilitators). Notices about the same
+    sessions share one answer in a batch."""
     if notice.event_id is not None and notice.milestone is not None:  # a change notice
         title = loaded.programme.milestone(notice.milestone).title
         changed = [e for e in loaded.events if e.id == notice.event_id]
         return tuple(_event_info(loaded, e, title) for e in changed)
+    ids = tuple(s.event_id for s in occ.slots) if occ else ()
+    key = (loaded.cohort.id, notice.milestone, notice.recipient_role, lset.id if lset else 0, ids)
+    found = world.events.get(key)
+    if found is None:
+        found = world.events[key] = _sessions(loaded, notice, lset, ids)
+    return found
+
+
+def _sessions(
+    loaded: LoadedCohort, notice: Notice, lset: LearningSet | None, ids: tuple[int | None, ...]
+) -> tuple[EventInfo, ...]:
     live = [e for e in loaded.events if not e.cancelled]
     title = loaded.cohort.title
     if notice.milestone is None:
@@ -144,8 +189,6 @@ def _events_for(
         chosen = [e for e in live if e.kind is EventKind.TRAINING]
         return tuple(_event_info(loaded, e, f"{title}: day {e.number}") for e in chosen)
     milestone = loaded.programme.milestone(notice.milestone)
-    occ = occurrence(milestone, loaded.plan, trainee.record) if trainee else None
-    ids = {s.event_id for s in occ.slots} if occ else set()
     label = milestone.title
     if lset is not None and milestone.sessions == "learning-set":
         label = f"{milestone.title} ({lset.name})"
@@ -202,7 +245,7 @@ def _context(
         mentor_name=mentor_person.name if mentor_person else None,
         mentor_email=mentor_person.email if mentor_person else None,
         learning_set=lset.name if lset else None,
-        events=_events_for(loaded, trainee, notice, lset),
+        events=_events_for(world, loaded, occ, notice, lset),
         attach_ics=notice.attach_ics,
         people=_people_for(world, notice, recipient),
         eligible=eligible,
@@ -219,7 +262,7 @@ def _graduation(
         return None, ()
     known = world.graduation.get(trainee.enrolment.id)
     if known is None:
-        occs = occurrences(loaded.programme, loaded.plan, trainee.record)
+        occs = world.planner(loaded).occurrences(trainee.record)
         eligible, missing = eligibility(loaded.programme, occs, trainee.record)
         known = world.graduation[trainee.enrolment.id] = (eligible, tuple(missing))
     return known
@@ -229,15 +272,4 @@ def _people_for(world: _World, notice: Notice, recipient: Person) -> tuple[str, 
     """A mentor's trainees, or a facilitator's set members (for assignment notices)."""
     if notice.milestone is not None or notice.recipient_role not in ("mentor", "facilitator"):
         return ()
-    names = []
-    for t in world.trainees.values():
-        e = t.enrolment
-        if e.cohort_id != notice.cohort_id or not t.record.active:
-            continue
-        if notice.recipient_role == "mentor":
-            leader = world.mentors[e.mentor_id].person_id if e.mentor_id else None
-        else:
-            leader = world.sets[e.learning_set_id].facilitator_id if e.learning_set_id else None
-        if leader == recipient.id:
-            names.append(e.person.name)
-    return tuple(sorted(names))
+    return world.led_by(notice.cohort_id, notice.recipient_role, recipient.id)
