@@ -1,15 +1,17 @@
 """Which notices a trainee's journey plans, and which are due: each with its key.
 
 Trainees of a cohort share their timings: who they are only changes the key and which
-milestones they have done. :class:`Planner` works out a cohort's timings once per shape
-of trainee (follow-up or not, learning set, mentor or not) and reuses them, so planning
-a cohort costs one pass over its rules per shape plus a few dictionary steps per trainee.
+milestones they have done. :class:`Planner` times each milestone's rules once per way the
+milestone falls (a learning set's sessions, say) and puts them together once per shape of
+trainee (follow-up or not, learning set, mentor or not), so planning a cohort costs one
+pass over its rules plus a few dictionary steps per trainee.
 The module functions are one-trainee shortcuts over a throwaway planner.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -92,6 +94,7 @@ class Planner:
         self.plan = plan
         self._occurrences: dict[tuple[bool, int | None], list[Occurrence]] = {}
         self._schedules: dict[Shape, _Schedule] = {}
+        self._placings: dict[tuple[object, ...], tuple[PlannedNotice, ...]] = {}
 
     def occurrences(self, trainee: TraineeRecord) -> list[Occurrence]:
         """Every milestone that applies to the trainee, placed in time (do not modify)."""
@@ -109,31 +112,41 @@ class Planner:
         return found
 
     def _work_out(self, trainee: TraineeRecord) -> _Schedule:
-        tz = self.plan.timezone
-        planned: list[PlannedNotice] = []
-        for occ in self.occurrences(trainee):
-            when = occ.on.isoformat()
-            for rule in occ.milestone.notices:
-                if rule.to == "mentor" and not trainee.has_mentor:
-                    continue
-                due_at, useful = _rule_timing(occ, rule, tz)
-                planned.append(
-                    PlannedNotice(
-                        key=f"{occ.milestone.id}/{rule.id}/{when}",
-                        milestone=occ.milestone.id,
-                        rule=rule.id,
-                        occurrence=when,
-                        to=rule.to,
-                        template=rule.template,
-                        due_at=due_at,
-                        useful_until=useful,
-                        attach_ics=rule.ics and bool(occ.slots),
-                    )
-                )
+        planned = [
+            notice
+            for occ in self.occurrences(trainee)
+            for notice in self._placed(occ)
+            if notice.to != "mentor" or trainee.has_mentor
+        ]
         # The keys share their "cohort/ref/" prefix, so this is the order by (due_at, key).
         planned.sort(key=lambda n: (n.due_at, n.key))
         live = tuple(n for n in planned if self._in_effect(n))
         return _Schedule(tuple(planned), live, tuple(n.due_at for n in live))
+
+    def _placed(self, occ: Occurrence) -> tuple[PlannedNotice, ...]:
+        """Every rule of one occurrence, timed (unkeyed): shared by every shape whose
+        occurrence of the milestone falls the same way (a learning set's sessions, say)."""
+        placing = (occ.milestone.id, occ.on, occ.last_on, occ.opens_on, occ.slots)
+        found = self._placings.get(placing)
+        if found is None:
+            found = self._placings[placing] = tuple(self._time_rules(occ))
+        return found
+
+    def _time_rules(self, occ: Occurrence) -> Iterator[PlannedNotice]:
+        when = occ.on.isoformat()
+        for rule in occ.milestone.notices:
+            due_at, useful = _rule_timing(occ, rule, self.plan.timezone)
+            yield PlannedNotice(
+                key=f"{occ.milestone.id}/{rule.id}/{when}",
+                milestone=occ.milestone.id,
+                rule=rule.id,
+                occurrence=when,
+                to=rule.to,
+                template=rule.template,
+                due_at=due_at,
+                useful_until=useful,
+                attach_ics=rule.ics and bool(occ.slots),
+            )
 
     def _in_effect(self, notice: PlannedNotice) -> bool:
         start = effective_from(self.plan, notice.milestone, notice.rule)
