@@ -6,6 +6,10 @@ from typing import Any
 
 Row = tuple[str, str, str]
 CLI_TARGET = 2.0  # seconds: "answer in about 2 s or less (median of 5 runs)" (issue 5)
+SWEEP_FLOW_TARGET = 1.5  # "the Prefect flow costs at most 1.5x the direct call at 10,000"
+# Statements "constant, or per batch of at least 500": 10x the trainees may add the odd
+# chunked insert (one per 500 rows), nothing that grows with each trainee.
+SWEEP_STATEMENTS_GROWTH = 1.1
 
 
 def _s(value: float) -> str:
@@ -46,6 +50,15 @@ def _sweep_rows(sweep: dict[str, Any]) -> list[Row]:
                     f"{e['statements']} SQL",
                 )
             )
+        if "flow_to_queued" in f:
+            q = f["flow_to_queued"]
+            rows.append(
+                (
+                    f"sweep {n}",
+                    "flow send-reminders, to queued",
+                    f"{_s(_med(q))}, {q['statements']} SQL, {q['queued']} queued",
+                )
+            )
         if "flow" in f:
             fl = f["flow"]
             rows.append(
@@ -63,8 +76,12 @@ def _sweep_rows(sweep: dict[str, Any]) -> list[Row]:
                 (
                     f"sweep {n}",
                     "flow / direct",
-                    f"{r['flow_over_direct_sweep']}x of sweep(); "
-                    f"{r['flow_over_direct_equivalent']}x of the direct equivalent; "
+                    (
+                        f"to queued {r['flow_to_queued_over_direct_sweep']}x of sweep(); "
+                        if "flow_to_queued_over_direct_sweep" in r
+                        else ""
+                    )
+                    + f"whole flow {r['flow_over_direct_equivalent']}x of the direct equivalent; "
                     f"dry {r['flow_dry_over_direct_dry']}x",
                 )
             )
@@ -253,12 +270,43 @@ def _sizes(launch: dict[str, Any]) -> str:
     return f"{large} costs <= 2 x {small}"
 
 
+def _sweep_targets(sweep: dict[str, Any]) -> dict[str, Any]:
+    growth_ = sweep.get("growth") or {}
+    sizes = sorted(int(k) for k in sweep if k.isdigit())
+    largest = sweep.get(str(sizes[-1]), {}) if sizes else {}
+    ratios = largest.get("ratios", {})
+    statements = growth_.get("direct_statements")
+    time_growth, size_growth = growth_.get("direct_time"), growth_.get("size")
+    queued = ratios.get("flow_to_queued_over_direct_sweep")
+    whole = ratios.get("flow_over_direct_equivalent")
+    largest_n = f"{sizes[-1]:,}" if sizes else "?"
+    return {
+        "sweep: SQL statements do not grow with trainees (ratio, largest / smallest)": {
+            "figure": statements,
+            "met": None if statements is None else statements <= SWEEP_STATEMENTS_GROWTH,
+        },
+        "sweep: time grows no worse than linearly (time ratio, for the size ratio)": {
+            "figure": time_growth,
+            "met": None if time_growth is None else time_growth <= size_growth,
+        },
+        f"sweep: flow to queued <= 1.5 x sweep() at {largest_n} trainees": {
+            "figure": queued,
+            "met": None if queued is None else queued <= SWEEP_FLOW_TARGET,
+        },
+        f"sweep: whole flow <= 1.5 x the direct equivalent at {largest_n} trainees": {
+            "figure": whole,
+            "met": None if whole is None else whole <= SWEEP_FLOW_TARGET,
+        },
+    }
+
+
 def targets(results: dict[str, Any]) -> dict[str, Any]:
     """Each target's figure and whether it is met (None: not measured in this run)."""
     delivery = results.get("delivery", {})
     launch = results.get("launch", {})
     cli = results.get("cli", {})
     return {
+        **_sweep_targets(results.get("sweep", {})),
         "delivery: deliver-notices flow >= 0.8 x raw": {
             "figure": delivery.get("ratio_flow_over_raw"),
             "met": delivery.get("flow_target_met"),

@@ -153,3 +153,31 @@ def test_launching_an_unknown_cohort_fails_before_prefect_starts(settings: Setti
     assert (
         result.stderr == "Error: unknown cohort 'nope' (see: journey status --help)\nno prefect\n"
     )
+
+
+def test_upcoming_lists_a_long_window_as_plain_columns(settings: Settings, cohort_id: str) -> None:
+    from journey.db import session_scope
+    from journey.services.sweep import launch
+    from tests.conftest import utc
+
+    with session_scope(settings.database_url) as session:
+        launch(session=session, cohort_id=cohort_id, now=utc("2026-09-01T09:00"))
+    short = CliRunner().invoke(app, ["upcoming", "--days", "3", "--now", "2026-09-01T09:00"])
+    assert short.exit_code == 0 and "┃ Due (local)" in short.output  # a table
+    long = CliRunner().invoke(app, ["upcoming", "--days", "400", "--now", "2026-09-01T09:00"])
+    assert long.exit_code == 0
+    header, rule, *rows, total = long.output.splitlines()
+    assert header.split() == [
+        "Due",
+        "(local)",
+        "Cohort",
+        "To",
+        "About",
+        "Notice",
+        "Milestone",
+        "State",
+    ]
+    assert set(rule) == {"-", " "}
+    assert total == f"{len(rows)} notices." and len(rows) > 500
+    assert rows[0].startswith("Tue 01 Sep 2026 10:00  mk-2026  ") and rows[0].endswith("queued")
+    assert rows[-1].endswith("planned")

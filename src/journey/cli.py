@@ -283,7 +283,7 @@ def upcoming(
 
     Example: journey upcoming --days 14 --cohort mk-2026
     """
-    from journey.console import console, upcoming_table
+    from journey.console import PLAIN_AFTER, console, upcoming_plain, upcoming_table
     from journey.db import session_scope
     from journey.services.upcoming import upcoming as list_upcoming
 
@@ -292,7 +292,10 @@ def upcoming(
     if not rows:
         typer.echo(f"Nothing to send in the next {days} days.")
         return
-    console.print(upcoming_table(rows))
+    if len(rows) > PLAIN_AFTER:
+        typer.echo(upcoming_plain(rows))
+    else:
+        console.print(upcoming_table(rows))
     typer.echo(f"{len(rows)} notices.")
 
 

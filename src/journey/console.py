@@ -53,15 +53,15 @@ def legend(status: CohortStatus) -> str:
     )
 
 
-def upcoming_table(rows: Sequence[UpcomingNotice], timezone: str = "Europe/London") -> Table:
-    table = Table(title_justify="left")
-    for column in ("Due (local)", "Cohort", "To", "About", "Notice", "Milestone", "State"):
-        table.add_column(column)
+UPCOMING_COLUMNS = ("Due (local)", "Cohort", "To", "About", "Notice", "Milestone", "State")
+PLAIN_AFTER = 500  # rows; a rich table this long takes seconds to lay out (4,000: 4.5 s)
+
+
+def _upcoming_cells(rows: Sequence[UpcomingNotice], timezone: str) -> Iterator[tuple[str, ...]]:
     tz = zone(timezone)
     for r in rows:
-        local = r.due_at.astimezone(tz)
-        table.add_row(
-            local.strftime("%a %d %b %Y %H:%M"),
+        yield (
+            r.due_at.astimezone(tz).strftime("%a %d %b %Y %H:%M"),
             r.cohort_id,
             r.to,
             r.trainee,
@@ -69,4 +69,23 @@ def upcoming_table(rows: Sequence[UpcomingNotice], timezone: str = "Europe/Londo
             r.milestone,
             "queued" if r.queued else "planned",
         )
+
+
+def upcoming_table(rows: Sequence[UpcomingNotice], timezone: str = "Europe/London") -> Table:
+    table = Table(title_justify="left")
+    for column in UPCOMING_COLUMNS:
+        table.add_column(column)
+    for cells in _upcoming_cells(rows, timezone):
+        table.add_row(*cells)
     return table
+
+
+def upcoming_plain(rows: Sequence[UpcomingNotice], timezone: str = "Europe/London") -> str:
+    """The same columns as plain aligned text, for lists too long for a rich table."""
+    cells = [UPCOMING_COLUMNS, *_upcoming_cells(rows, timezone)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(UPCOMING_COLUMNS))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
