@@ -52,5 +52,8 @@ def deliver_until_done(now: datetime, max_batches: int = 1000) -> DeliveryResult
             if batch.batches == 0 or batch.unavailable:
                 break
     finally:
-        emit_sent(total.outcomes)
+        try:
+            emit_sent(total.outcomes)
+        except Exception:  # telling is best effort: never hide why a run stopped
+            get_run_logger().warning("could not emit journey.notices.sent", exc_info=True)
     return total

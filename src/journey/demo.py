@@ -208,7 +208,8 @@ def _journeys(url: str) -> None:
     """One trainee-journey run per trainee at the end, so the UI shows where each stands.
 
     Four at a time: a flow run spends much of its time waiting on the API, so they
-    overlap. Each thread runs with this thread's Prefect settings (a copy of its context).
+    overlap. Each runs in a copy of this thread's context, which holds its Prefect
+    settings (pool threads start with an empty one).
     """
     import contextvars
     from concurrent.futures import ThreadPoolExecutor
@@ -219,15 +220,14 @@ def _journeys(url: str) -> None:
 
     with session_scope(url) as session:
         emails = [t.enrolment.person.email or "" for t in load_trainees(session, [COHORT])[COHORT]]
+    here = contextvars.copy_context()
     with (
         working(f"Running trainee-journey for each of the {len(emails)} trainees…"),
         ThreadPoolExecutor(max_workers=4) as pool,
     ):
         list(
             pool.map(
-                lambda email: contextvars.copy_context().run(
-                    trainee_journey, COHORT, email, now=END_AT
-                ),
+                lambda email: here.copy().run(trainee_journey, COHORT, email, now=END_AT),
                 emails,
             )
         )

@@ -197,6 +197,27 @@ def test_a_delivery_run_tells_each_cohort_once_whatever_its_batches(
     assert len(set(sent.payload["notice_ids"])) == 25
 
 
+def test_what_was_sent_is_told_even_when_a_later_batch_raises(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from journey.services.delivery import DeliveryResult
+    from journey.tasks import deliver
+
+    batches = [DeliveryResult("smtp", sent=2, batches=1, outcomes=OUTCOMES[:2])]
+
+    def one_batch(now: datetime, worker: str) -> DeliveryResult:
+        if not batches:
+            raise RuntimeError("the database went away")
+        return batches.pop()
+
+    told: list[list[NoticeOutcome]] = []
+    monkeypatch.setattr(deliver, "deliver_one_batch", one_batch)
+    monkeypatch.setattr(deliver, "emit_sent", lambda outcomes: told.append(list(outcomes)))
+    with pytest.raises(RuntimeError, match="went away"):
+        deliver.deliver_until_done(utc("2026-09-01T09:00"))
+    assert told == [OUTCOMES[:2]]
+
+
 def test_emitting_nothing_emits_nothing() -> None:
     assert emit_completions("mk-2026", "listening", [], None) == 0
     assert emit_deliveries([NoticeOutcome(1, "mk-2026", "welcome", "retry")]) == 0

@@ -155,7 +155,7 @@ class Planner:
     def _keyed(
         self, trainee: TraineeRecord, notices: tuple[PlannedNotice, ...], skip: set[str]
     ) -> list[PlannedNotice]:
-        prefix = f"{self.plan.cohort_id}/{trainee.ref}/"
+        prefix = f"{self.plan.cohort_id}/{trainee.ref}/"  # + suffix: notice_key's format
         return [
             PlannedNotice(
                 prefix + n.key,
