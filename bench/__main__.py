@@ -68,16 +68,13 @@ def _step(results: dict[str, Any], name: str, fn: Callable[[], None]) -> None:
 
 def _wait_quiet(limit: float) -> None:
     """Wait until other processes use under BUSY of the CPUs for 5 s (at most ``limit`` s)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        others = env.OtherWork()
-        others.start()
-        time.sleep(5)
-        share = others.share()
-        if share is None or share < BUSY:
-            return
+    from bench.measure import settled
+
+    def busy(share: float) -> None:
         _say(f"waiting for a quiet machine: other processes use {share:.0%} of the CPUs")
-    _say("the machine is still busy; measuring anyway (see the warnings)")
+
+    if not settled(limit, BUSY, window=5, on_busy=busy):
+        _say("the machine is still busy; measuring anyway (see the warnings)")
 
 
 def _warm_up(results: dict[str, Any]) -> None:

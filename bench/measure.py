@@ -73,22 +73,31 @@ def timed(fn: Callable[[], T]) -> tuple[float, T]:
     return time.perf_counter() - start, result
 
 
-def settled(limit: float = 60, busy: float = 0.1) -> float:
+def settled(
+    limit: float = 60,
+    busy: float = 0.1,
+    window: float = 1,
+    on_busy: Callable[[float], None] | None = None,
+) -> bool:
     """Wait (at most ``limit`` s) until other processes, Prefect's server among them, use
-    under ``busy`` of the CPUs for a whole second: a flow's events and artifacts are
-    stored after it returns, and would otherwise slow the next run timed. Returns the
-    seconds waited."""
+    under ``busy`` of the CPUs for a whole ``window`` of seconds; whether they did.
+
+    Before each timed flow run: a flow's events and artifacts are stored after it
+    returns, and would otherwise slow the next run timed. ``on_busy`` hears each busy
+    window's share."""
     from bench.env import OtherWork
 
     began = time.monotonic()
     while time.monotonic() - began < limit:
         others = OtherWork()
         others.start()
-        time.sleep(1)
+        time.sleep(window)
         share = others.share()
         if share is None or share < busy:
-            break
-    return round(time.monotonic() - began, 1)
+            return True
+        if on_busy is not None:
+            on_busy(share)
+    return False
 
 
 def median(values: Sequence[float]) -> float:
