@@ -26,6 +26,7 @@ PRODID = "-//Leadership Journey//journey//EN"
 LINE_OCTETS = 75  # longest content line before folding, CRLF excluded (RFC 5545 3.1)
 _TEXT_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n"})
 _BREAKING = {"Cc", "Zl", "Zp"}  # control characters, line and paragraph separators
+_PARAM_SWAPS = str.maketrans({'"': "'", "\\": "/"})
 
 
 def _utc(value: datetime, what: str) -> str:
@@ -45,11 +46,14 @@ def _text(value: str) -> str:
 
 
 def _param(text: str) -> str:
-    """A quoted parameter value (CN): one line, no double quotes or control characters."""
+    """A quoted parameter value (CN) on one line. A double quote cannot appear in one, so it
+    becomes ``'``; a backslash, which some readers take as an escape and RFC 5545 does not,
+    becomes ``/``; ``^`` is written ``^^`` (RFC 6868); breaks become spaces."""
     kept = "".join(
-        " " if unicodedata.category(char) in _BREAKING else char for char in text.replace('"', "'")
+        " " if unicodedata.category(char) in _BREAKING else char
+        for char in text.translate(_PARAM_SWAPS)
     )
-    return '"' + " ".join(kept.split()) + '"'
+    return '"' + " ".join(kept.split()).replace("^", "^^") + '"'
 
 
 def _address(email: str) -> str:
