@@ -106,3 +106,20 @@ def process_settings(settings: Settings) -> Iterator[Settings]:
             else:
                 os.environ[key] = value
         get_settings.cache_clear()
+
+
+@contextmanager
+def to_queued(module: Any) -> Iterator[None]:
+    """A flow module's delivery and publishing steps patched out (in this process only),
+    so its flow ends once its notices are queued: the issue's scope for the launch and the
+    sweep ("first notices queued", "due computation and queueing")."""
+    from unittest.mock import patch
+
+    from journey.services.delivery import DeliveryResult
+
+    nothing = DeliveryResult("not sent")
+    with (
+        patch.object(module, "deliver_until_done", lambda at: nothing),
+        patch.object(module, "publish_cohort", lambda cohort_id, at: {}),
+    ):
+        yield

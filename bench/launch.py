@@ -21,9 +21,8 @@ from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
-from bench.context import Context, process_settings
+from bench.context import Context, process_settings, to_queued
 from bench.measure import (
     checkpoint,
     count_sql,
@@ -130,21 +129,15 @@ def _flow_once(ctx: Context, n: int, tag: str, scope: str = "whole") -> dict[str
     the flow with its delivery and publishing steps patched out (in this process only),
     so it ends once the first notices are queued; ``"whole"`` is the flow as it is."""
     from journey.flows import launch_cohort as module
-    from journey.services.delivery import DeliveryResult
 
     url = fresh_copy(ctx.built["empty"], ctx.folder("runs"), f"launch-{n}-{tag}.db")
     outbox = ctx.folder(f"launch-eml-{n}-{tag}")
     settings = ctx.smtp_settings(url, smtp_host=None, outbox_dir=outbox)
-    queued_only = (
-        patch.object(module, "deliver_until_done", lambda at: DeliveryResult("not sent")),
-        patch.object(module, "publish_cohort", lambda cohort_id, at: {}),
-    )
     with ExitStack() as stack:
         stack.enter_context(process_settings(settings))
         sql = stack.enter_context(count_sql(get_engine(url)))
         if scope == "queued":
-            for patched in queued_only:
-                stack.enter_context(patched)
+            stack.enter_context(to_queued(module))
         settled()  # the server has stored the last run's events and artifacts
         read_s, import_s = imported(ctx, n, url)
         at = shape(n).launched_at

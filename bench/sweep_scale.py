@@ -27,11 +27,10 @@ from contextlib import ExitStack
 from datetime import datetime
 from functools import partial
 from typing import Any
-from unittest.mock import patch
 
 from sqlalchemy import func, select
 
-from bench.context import Context, process_settings
+from bench.context import Context, process_settings, to_queued
 from bench.measure import count_sql, fresh_copy, profile, settled, spread, timed
 from bench.population import TODAY, Population, build_population
 from journey.db import get_engine, session_scope
@@ -201,7 +200,6 @@ def _flow_once(
     publishing steps patched out (in this process only), so it ends once the day's
     notices are queued."""
     from journey.flows import send_reminders as module
-    from journey.services.delivery import DeliveryResult
 
     url = _copy(ctx, pop, tag)
     settled()  # the server has stored the last run's events and artifacts
@@ -209,9 +207,7 @@ def _flow_once(
         stack.enter_context(process_settings(ctx.smtp_settings(url)))
         sql = stack.enter_context(count_sql(get_engine(url)))
         if queued_only:
-            nothing = DeliveryResult("not sent")
-            stack.enter_context(patch.object(module, "deliver_until_done", lambda at: nothing))
-            stack.enter_context(patch.object(module, "publish_cohort", lambda cid, at: {}))
+            stack.enter_context(to_queued(module))
         seconds, summary = timed(lambda: module.send_reminders(now=TODAY, dry_run=dry_run))
     delivery = summary.get("delivery") or {}
     cohorts = 0 if dry_run or queued_only else len(summary["queued"]["cohorts"])
