@@ -36,23 +36,24 @@ def _utc(value: datetime, what: str) -> str:
     return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def _unbroken(text: str) -> str:
+    """``text`` with control characters and line or paragraph separators as spaces."""
+    if text.isprintable():
+        return text
+    return "".join(" " if unicodedata.category(c) in _BREAKING else c for c in text)
+
+
 def _text(value: str) -> str:
     """A TEXT value: newlines (any style) as ``\\n``; backslash, ``;`` and ``,`` escaped;
     other control characters and line or paragraph separators as spaces."""
-    escaped = value.replace("\r\n", "\n").replace("\r", "\n").translate(_TEXT_ESCAPES)
-    if escaped.isprintable():
-        return escaped
-    return "".join(" " if unicodedata.category(c) in _BREAKING else c for c in escaped)
+    return _unbroken(value.replace("\r\n", "\n").replace("\r", "\n").translate(_TEXT_ESCAPES))
 
 
 def _param(text: str) -> str:
     """A quoted parameter value (CN) on one line. A double quote cannot appear in one, so it
     becomes ``'``; a backslash, which some readers take as an escape and RFC 5545 does not,
     becomes ``/``; ``^`` is written ``^^`` (RFC 6868); breaks become spaces."""
-    kept = "".join(
-        " " if unicodedata.category(char) in _BREAKING else char
-        for char in text.translate(_PARAM_SWAPS)
-    )
+    kept = _unbroken(text.translate(_PARAM_SWAPS))
     return '"' + " ".join(kept.split()).replace("^", "^^") + '"'
 
 
