@@ -7,7 +7,7 @@ product's ``import_cohort``; trainees are bulk-inserted with SQLAlchemy (10,000 
 through the importer would dominate the set-up). Each cohort is launched with
 ``journey.services.sweep.launch`` three weeks before its training. Everything due
 before today (by "yesterday, 09:00") is then in the outbox, marked sent, as the daily
-sweeps would have left it: the rows are the sweep's own (``due_notices``, ``notice_row``),
+sweeps would have left it: the rows are the sweep's own (``due_notices``, ``planned_row``),
 computed before any completion is known, so the outbox holds every reminder and nudge of
 the past (an upper bound on its size). Completions are then recorded for 85 % of past
 milestones, so today's overdue nudges go only to those who are behind.
@@ -58,7 +58,7 @@ from journey.models import (
 from journey.programme import load_programme
 from journey.services.cohorts import import_cohort
 from journey.services.loading import load_cohorts, load_trainees
-from journey.services.queue import notice_row, recipient_id
+from journey.services.queue import planned_row, recipient_id
 from journey.services.sweep import launch, mentor_people, sweep
 from journey.specs import SlotSpec
 
@@ -268,7 +268,7 @@ def _past_notices(session: Session) -> list[dict[str, Any]]:
             for n in due_notices(c.programme, c.plan, t.record, YESTERDAY):
                 person = recipient_id(c, t, n.to, mentors)
                 if person is not None:
-                    row = notice_row(c, t.enrolment.id, person, n, n.due_at)
+                    row = planned_row(c, t.enrolment.id, person, n, n.due_at)
                     row.update(status=NoticeStatus.SENT, sent_at=n.due_at, last_error=None)
                     rows.append({**row, "attempts": 1})
     return rows

@@ -43,7 +43,7 @@ SWEEP_COSTS = [
     ("load cohorts and trainees", ["load_cohorts", "load_trainees", "mentor_people"]),
     ("engine: due notices per trainee", ["due_notices"]),
     ("existing keys query + bookkeeping", ["queue_for_cohort"]),
-    ("build rows", ["notice_row", "recipient_id"]),
+    ("build rows", ["planned_row", "notice_row", "recipient_id"]),
     ("insert (multi-row VALUES)", ["insert_new"]),
     ("adopt rules", ["adopt_rules"]),
     ("commit", ["commit"]),

@@ -12,6 +12,7 @@ from journey.models.cohort import (
     Mentor,
     Person,
 )
+from journey.models.history import HistoryEntry
 from journey.models.outbox import Notice, NoticeStatus, RuleAdoption
 from journey.models.progress import Completion, Evaluation, MentoringMeeting
 from journey.specs import Place
@@ -25,6 +26,7 @@ __all__ = [
     "EnrolmentStatus",
     "Evaluation",
     "EventKind",
+    "HistoryEntry",
     "Institution",
     "LearningSet",
     "Mentor",

@@ -136,6 +136,10 @@ class Enrolment(Base):
         _enum(EnrolmentStatus, "enrolment_status"), default=EnrolmentStatus.ACTIVE
     )
     withdrawn_at: Mapped[datetime | None]
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(500))
+    active_from: Mapped[datetime | None] = mapped_column(
+        doc="Notices count from this moment: a late join or a reinstatement (None: the launch)."
+    )
 
     person: Mapped[Person] = relationship(lazy="raise")
     institution: Mapped[Institution] = relationship(lazy="raise")

@@ -17,7 +17,8 @@ class NoticeStatus(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"  # permanent refusal (5xx); last_error has the reply
     CANCELLED = "cancelled"  # stale at send time: done, withdrawn, opted out, or moved
-    SKIPPED = "skipped"  # came due during an outage and was no longer useful
+    SKIPPED = "skipped"  # no longer useful (an outage), or superseded by a later reminder
+    HELD = "held"  # about a trainee, to a mentor, facilitator or organiser: waits for a digest
 
 
 class Notice(Base):
@@ -42,6 +43,11 @@ class Notice(Base):
     event_id: Mapped[int | None] = mapped_column(
         ForeignKey("cohort_events.id", ondelete="CASCADE"),
         doc="For a changed or cancelled session's notice: the session.",
+    )
+    digest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notices.id", ondelete="SET NULL"),
+        index=True,
+        doc="For a held notice: the daily digest that told it.",
     )
     due_at: Mapped[datetime]
     useful_until: Mapped[datetime]

@@ -8,16 +8,17 @@ report asks this package; nothing else decides due dates.
 - :mod:`.timeline`: when each milestone falls for a trainee (local time, occurrences);
 - :mod:`.notices`: the notices planned and due, with their keys and usefulness
   (:class:`Planner` for a whole cohort at once);
-- :mod:`.view`: states, position and graduation eligibility.
+- :mod:`.view`: states, position and graduation eligibility;
+- :mod:`.keys`: every notice key format.
 """
 
+from journey.engine.keys import notice_key
 from journey.engine.notices import (
     PlannedNotice,
     Planner,
     due_notices,
     effective_from,
     live_notices,
-    notice_key,
     notices_between,
     planned_notices,
 )

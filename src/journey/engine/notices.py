@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from journey.engine.keys import rule_suffix, trainee_prefix
 from journey.engine.timeline import (
     CohortPlan,
     Occurrence,
@@ -41,11 +42,6 @@ class PlannedNotice:
     due_at: datetime
     useful_until: datetime
     attach_ics: bool
-
-
-def notice_key(cohort_id: str, ref: str, milestone: str, rule: str, occurrence: str) -> str:
-    """The outbox key: the same inputs always give the same key."""
-    return f"{cohort_id}/{ref}/{milestone}/{rule}/{occurrence}"
 
 
 def _rule_timing(occ: Occurrence, rule: NoticeRule, tz: str) -> tuple[datetime, datetime]:
@@ -76,7 +72,7 @@ Shape = tuple[bool, int | None, bool]  # (follow_up, learning_set_id, has_mentor
 class _Schedule:
     """One shape's notices, unkeyed: every one planned, and those in effect (``live``)."""
 
-    planned: tuple[PlannedNotice, ...]  # key holds "milestone/rule/occurrence" only
+    planned: tuple[PlannedNotice, ...]  # key holds the rule's suffix only (keys.rule_suffix)
     live: tuple[PlannedNotice, ...]
     live_due: tuple[datetime, ...]  # live[i].due_at, for bisecting by time
 
@@ -137,7 +133,7 @@ class Planner:
         for rule in occ.milestone.notices:
             due_at, useful = _rule_timing(occ, rule, self.plan.timezone)
             yield PlannedNotice(
-                key=f"{occ.milestone.id}/{rule.id}/{when}",
+                key=rule_suffix(occ.milestone.id, rule.id, when),
                 milestone=occ.milestone.id,
                 rule=rule.id,
                 occurrence=when,
@@ -155,7 +151,7 @@ class Planner:
     def _keyed(
         self, trainee: TraineeRecord, notices: tuple[PlannedNotice, ...], skip: set[str]
     ) -> list[PlannedNotice]:
-        prefix = f"{self.plan.cohort_id}/{trainee.ref}/"  # + suffix: notice_key's format
+        prefix = trainee_prefix(self.plan.cohort_id, trainee.ref)
         return [
             PlannedNotice(
                 prefix + n.key,

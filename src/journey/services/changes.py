@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journey.engine import local_date, notice_key
+from journey.engine import local_date
+from journey.engine.keys import change_key
 from journey.errors import JourneyError, UnknownCohort, UnknownSession
-from journey.models import Cohort, CohortEvent, EventKind, LearningSet, NoticeStatus
+from journey.models import Cohort, CohortEvent, EventKind, LearningSet
 from journey.programme import Milestone, Programme
 from journey.services.loading import LoadedTrainee, load_cohort, load_trainees
-from journey.services.queue import insert_new
+from journey.services.outbox import insert_new, notice_row
 
 UPDATED, CANCELLED = "session-updated", "session-cancelled"
 
@@ -78,17 +79,24 @@ def _row(
     now: datetime,
 ) -> dict[str, Any]:
     template = CANCELLED if event.cancelled else UPDATED
-    rule = f"{template}-{event.sequence}>trainee"
-    on = local_date(event.starts_at, tz).isoformat()
-    return {
-        "key": notice_key(cohort_id, str(trainee.enrolment.id), milestone, rule, on),
-        "cohort_id": cohort_id, "enrolment_id": trainee.enrolment.id,
-        "person_id": trainee.enrolment.person_id, "recipient_role": "trainee",
-        "template": template, "milestone": milestone, "rule": rule,
-        "occurrence": f"seq{event.sequence}", "event_id": event.id, "attach_ics": True,
-        "due_at": now, "useful_until": event.starts_at, "status": NoticeStatus.PENDING,
-        "attempts": 0, "created_at": now, "last_error": None,
-    }  # fmt: skip
+    on = local_date(event.starts_at, tz)
+    key = change_key(cohort_id, trainee.enrolment.id, milestone, template, event.sequence, on)
+    return notice_row(
+        key=key,
+        cohort_id=cohort_id,
+        enrolment_id=trainee.enrolment.id,
+        person_id=trainee.enrolment.person_id,
+        role="trainee",
+        template=template,
+        milestone=milestone,
+        rule=f"{template}-{event.sequence}>trainee",
+        occurrence=f"seq{event.sequence}",
+        event_id=event.id,
+        attach_ics=True,
+        due_at=now,
+        useful_until=event.starts_at,
+        now=now,
+    )
 
 
 def cancel_session(*, session: Session, cohort_id: str, event_id: int, now: datetime) -> int:

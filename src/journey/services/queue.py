@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from journey.engine import PlannedNotice, Planner
 from journey.models import Notice, NoticeStatus, RuleAdoption
 from journey.services.loading import LoadedCohort, LoadedTrainee
-
-INSERT_CHUNK = 500
+from journey.services.outbox import insert_new, notice_row
 
 
 @dataclass
@@ -34,24 +32,6 @@ class QueueResult:
         self.known += other.known
         self.skipped_keys += other.skipped_keys
         self.cohort_ids += other.cohort_ids
-
-
-def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert notice rows, ignoring keys already present; returns how many were new."""
-    if not rows:
-        return 0
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    stmt = (
-        module.insert(Notice.__table__)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(Notice.__table__.c.id)
-        .execution_options(insertmanyvalues_page_size=INSERT_CHUNK)
-    )
-    # Parameter sets, not literal VALUES: the statement compiles once (and is cached), and
-    # SQLAlchemy sends the rows as multi-row INSERTs of up to INSERT_CHUNK ("insertmanyvalues").
-    # Counted from RETURNING: rowcount is -1 here on Postgres.
-    return len(session.connection().execute(stmt, list(rows)).all())
 
 
 def adopt_rules(
@@ -93,7 +73,10 @@ def recipient_id(
     return None
 
 
-def notice_row(
+LATE = "came due while nothing was sending; no longer useful"
+
+
+def planned_row(
     loaded: LoadedCohort,
     enrolment_id: int | None,
     person_id: int,
@@ -101,25 +84,22 @@ def notice_row(
     now: datetime,
 ) -> dict[str, Any]:
     """The outbox row for a planned notice; late past usefulness means skipped."""
-    late = n.useful_until <= now
-    return {
-        "key": n.key,
-        "cohort_id": loaded.cohort.id,
-        "enrolment_id": enrolment_id,
-        "person_id": person_id,
-        "recipient_role": n.to,
-        "template": n.template,
-        "milestone": n.milestone,
-        "rule": n.rule,
-        "occurrence": n.occurrence,
-        "attach_ics": n.attach_ics,
-        "due_at": n.due_at,
-        "useful_until": n.useful_until,
-        "status": NoticeStatus.SKIPPED if late else NoticeStatus.PENDING,
-        "attempts": 0,
-        "created_at": now,
-        "last_error": "came due while nothing was sending; no longer useful" if late else None,
-    }
+    return notice_row(
+        key=n.key,
+        cohort_id=loaded.cohort.id,
+        enrolment_id=enrolment_id,
+        person_id=person_id,
+        role=n.to,
+        template=n.template,
+        milestone=n.milestone,
+        rule=n.rule,
+        occurrence=n.occurrence,
+        attach_ics=n.attach_ics,
+        due_at=n.due_at,
+        useful_until=n.useful_until,
+        now=now,
+        skipped=LATE if n.useful_until <= now else None,
+    )
 
 
 def queue_for_cohort(
@@ -143,7 +123,7 @@ def queue_for_cohort(
                 continue
             person = recipient_id(loaded, trainee, n.to, mentors)
             if person is not None:
-                rows.append(notice_row(loaded, trainee.enrolment.id, person, n, now))
+                rows.append(planned_row(loaded, trainee.enrolment.id, person, n, now))
     for row in rows:
         if row["status"] is NoticeStatus.SKIPPED:
             result.skipped += 1

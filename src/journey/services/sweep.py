@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journey.engine import notice_key
+from journey.engine.keys import launch_key
 from journey.errors import UnknownCohort
-from journey.models import Cohort, Enrolment, EnrolmentStatus, LearningSet, Mentor, NoticeStatus
+from journey.models import Cohort, Enrolment, EnrolmentStatus, LearningSet, Mentor
 from journey.services.loading import LoadedCohort, LoadedTrainee, load_cohorts, load_trainees
-from journey.services.queue import QueueResult, adopt_rules, insert_new, queue_for_cohort
+from journey.services.outbox import insert_new, notice_row
+from journey.services.queue import QueueResult, adopt_rules, queue_for_cohort
 
 LAUNCH_NOTICE_USEFUL = timedelta(days=14)
 Target = tuple[str, int | None, int]  # (key ref, enrolment id, recipient person id)
@@ -144,24 +145,18 @@ def _launch_row(
     ics: bool,
     now: datetime,
 ) -> dict[str, Any]:
-    return {
-        "key": notice_key(cohort_id, ref, "launch", f"{template}>{to}", "launch"),
-        "cohort_id": cohort_id,
-        "enrolment_id": enrolment_id,
-        "person_id": person_id,
-        "recipient_role": to,
-        "template": template,
-        "milestone": None,
-        "rule": None,
-        "occurrence": None,
-        "attach_ics": ics,
-        "due_at": now,
-        "useful_until": now + LAUNCH_NOTICE_USEFUL,
-        "status": NoticeStatus.PENDING,
-        "attempts": 0,
-        "created_at": now,
-        "last_error": None,
-    }
+    return notice_row(
+        key=launch_key(cohort_id, ref, template, to),
+        cohort_id=cohort_id,
+        enrolment_id=enrolment_id,
+        person_id=person_id,
+        role=to,
+        template=template,
+        attach_ics=ics,
+        due_at=now,
+        useful_until=now + LAUNCH_NOTICE_USEFUL,
+        now=now,
+    )
 
 
 def _mentor_targets(session: Session, cohort_id: str) -> list[Target]:

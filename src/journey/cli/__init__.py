@@ -1,0 +1,11 @@
+"""The ``journey`` command. Thin: it calls the services the flows call.
+
+Everyday commands (record, status, upcoming, session cancel, cohort list, person …,
+withdraw, --help) never import Prefect; commands that run flows (launch, remind, demo)
+import it late and show a spinner meanwhile. Each module adds the commands of one area.
+"""
+
+from journey.cli import cohorts, progress, sending  # noqa: F401  (they add the commands)
+from journey.cli._app import app, main
+
+__all__ = ["app", "main"]

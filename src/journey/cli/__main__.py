@@ -1,0 +1,5 @@
+"""``python -m journey.cli``."""
+
+from journey.cli import main
+
+main()

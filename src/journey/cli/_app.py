@@ -1,0 +1,82 @@
+"""The ``journey`` app, its command groups and the options every command shares.
+
+Command modules (``cohorts``, ``progress``, ``sending``, ...) add their commands to these
+apps; ``journey.cli`` imports them all. Nothing here imports Prefect.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from journey.errors import JourneyError
+
+app = typer.Typer(
+    help="Leadership Journey: run an alliance's nine-month leadership programme.\n\n"
+    "Example: journey demo",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+db_app = typer.Typer(help="The database.\n\nExample: journey db upgrade", no_args_is_help=True)
+cohort_app = typer.Typer(
+    help="Cohorts.\n\nExample: journey cohort import cohort.yaml", no_args_is_help=True
+)
+session_app = typer.Typer(
+    help="A cohort's sessions: training days, learning-set sessions, graduation. To move "
+    "one, change its date in the cohort file and run `journey cohort import` again.\n\n"
+    "Example: journey session cancel mk-2026 graduation",
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
+app.add_typer(cohort_app, name="cohort")
+app.add_typer(session_app, name="session")
+person_app = typer.Typer(
+    help="One person, by email: what they were sent, and whether they get email.\n\n"
+    "Example: journey person show aisha.rahman@example.org",
+    no_args_is_help=True,
+)
+app.add_typer(person_app, name="person")
+
+NowOption = Annotated[
+    str | None,
+    typer.Option("--now", help="Act as if it were this time (YYYY-MM-DD[THH:MM], local)."),
+]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")]
+
+
+def now_from(text: str | None) -> datetime:
+    from journey.timeutil import parse_moment, wall_clock
+
+    return parse_moment(text) if text else wall_clock()
+
+
+def database_url() -> str:
+    from journey.db import require_schema
+    from journey.settings import get_settings
+
+    url = get_settings().database_url
+    require_schema(url)
+    return url
+
+
+def main() -> None:
+    """Entry point: domain errors become one line and exit code 1, never a traceback."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        app()
+    except JourneyError as exc:
+        _fail(str(exc))
+    except OperationalError as exc:  # an unreachable or locked database, say
+        _fail(f"database: {str(exc.orig).splitlines()[0]}")
+
+
+def _fail(message: str) -> None:
+    from journey.console import errors
+
+    errors.print(f"Error: {message}", markup=False, soft_wrap=True)
+    sys.exit(1)

@@ -1,0 +1,158 @@
+"""Setting up: the database, cohorts and their sessions, and the launch."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from journey.cli._app import (
+    DryRun,
+    NowOption,
+    app,
+    cohort_app,
+    database_url,
+    db_app,
+    now_from,
+    session_app,
+)
+from journey.errors import JourneyError
+
+
+class SessionKind(StrEnum):
+    training = "training"
+    learning_set = "learning-set"
+    graduation = "graduation"
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database, or upgrade it to the latest schema.
+
+    Example: journey db upgrade  (JOURNEY_DATABASE_URL chooses the database)
+    """
+    from journey.db import upgrade
+    from journey.settings import get_settings
+
+    url = get_settings().database_url
+    revision = upgrade(url)
+    typer.echo(f"Database ready at schema {revision}.")
+
+
+@cohort_app.command("import")
+def cohort_import(
+    cohort_file: Annotated[Path, typer.Argument(help="The cohort YAML file.")],
+    roster: Annotated[Path | None, typer.Option(help="The roster CSV (name,email,…).")] = None,
+    now: NowOption = None,
+) -> None:
+    """Validate and store a cohort, all or nothing; safe to run again.
+
+    Example: journey cohort import examples/mk-2026/cohort.yaml --roster examples/mk-2026/roster.csv
+    """
+    from journey.cohort_file import places_report, read_cohort
+    from journey.db import session_scope
+    from journey.services.changes import queue_changes
+    from journey.services.cohorts import import_cohort
+
+    spec = read_cohort(cohort_file, roster)
+    url = database_url()
+    at = now_from(now)
+    with session_scope(url) as session:
+        result = import_cohort(session=session, spec=spec, now=at)
+        updates = queue_changes(
+            session=session, cohort_id=spec.id, event_ids=result.moved_event_ids, now=at
+        )
+    verb = "Imported" if result.created else "Updated"
+    typer.echo(
+        f"{verb} cohort {spec.id}: {result.trainees_added} trainees added, "
+        f"{result.trainees_updated} updated."
+    )
+    for line in places_report(spec):
+        typer.echo(f"  {line}")
+    for moved in result.sessions_moved:
+        typer.echo(f"  Session moved: {moved} (calendar sequence bumped)")
+    if updates:
+        typer.echo(f"  {updates} updated invitations queued; `journey remind` sends them.")
+    if result.not_in_file:
+        typer.echo(f"  Kept, though not in the file: {', '.join(result.not_in_file)}")
+
+
+@session_app.command("cancel")
+def session_cancel(
+    cohort: Annotated[str, typer.Argument(help="Cohort id.")],
+    kind: Annotated[SessionKind, typer.Argument(help="Which kind of session.")],
+    number: Annotated[
+        int | None,
+        typer.Argument(
+            help="Its number in the cohort file (1-based); not needed for graduation.", min=1
+        ),
+    ] = None,
+    set_name: Annotated[
+        str | None,
+        typer.Option(
+            "--set", help="The learning set, by its name in the cohort file, e.g. 'Set A'."
+        ),
+    ] = None,
+    now: NowOption = None,
+) -> None:
+    """Cancel a session and queue a cancelling calendar invitation (METHOD:CANCEL) to each
+    active trainee it concerns; `journey remind` sends them. There is no undo; running it
+    again changes nothing.
+
+    Example: journey session cancel mk-2026 learning-set 2 --set "Set A"
+    """
+    from zoneinfo import ZoneInfo
+
+    from journey.db import session_scope
+    from journey.models import Cohort, EventKind
+    from journey.services.changes import cancel_session, find_session
+
+    if set_name is not None and kind is not SessionKind.learning_set:
+        raise JourneyError("--set is only for learning-set sessions")
+    at = now_from(now)
+    with session_scope(database_url()) as session:
+        event, label = find_session(
+            session=session,
+            cohort_id=cohort,
+            kind=EventKind(kind.value),
+            number=number,
+            set_name=set_name,
+        )
+        found = session.get(Cohort, cohort)
+        assert found is not None  # find_session checked
+        already, starts_at = event.cancelled, event.starts_at
+        when = f"{label} ({starts_at.astimezone(ZoneInfo(found.timezone)):%a %d %b %Y %H:%M})"
+        queued = cancel_session(session=session, cohort_id=cohort, event_id=event.id, now=at)
+    if queued:
+        told = f"{queued} cancellation notices queued; `journey remind` sends them."
+    elif starts_at <= at:
+        told = "it has passed, so nobody is told."
+    elif found.launched_at is None:
+        told = "the cohort is not launched yet, so nobody is told."
+    else:
+        told = "no new notices."
+    typer.echo(f"{when} was already cancelled: {told}" if already else f"Cancelled {when}: {told}")
+
+
+@app.command()
+def launch(
+    cohort: Annotated[str, typer.Argument(help="Cohort id, e.g. mk-2026.")],
+    now: NowOption = None,
+    dry_run: DryRun = False,
+) -> None:
+    """Run launch-cohort: welcome each trainee with the training invitation, tell mentors
+    and set facilitators who is theirs, and send whatever is already due.
+
+    Example: journey launch mk-2026 --now 2026-09-01T10:00
+    """
+    from journey.db import session_scope
+    from journey.errors import UnknownCohort
+    from journey.models import Cohort
+    from journey.runner import run_launch
+
+    with session_scope(database_url()) as session:  # a one-line error before Prefect starts
+        if session.get(Cohort, cohort) is None:
+            raise UnknownCohort(cohort)
+    run_launch(cohort, now_from(now), dry_run)

@@ -1,0 +1,103 @@
+"""Recording what trainees did, and where each stands."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from journey.cli._app import DryRun, NowOption, app, database_url, now_from
+from journey.errors import JourneyError
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def record(
+    cohort: Annotated[str, typer.Argument(help="Cohort id.")],
+    emails: Annotated[
+        str,
+        typer.Argument(
+            help="Trainee email, several joined by commas, or @FILE.csv with an email column."
+        ),
+    ],
+    milestone: Annotated[str, typer.Argument(help="Milestone id, e.g. listening, mentoring-2.")],
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on", help="Date done (YYYY-MM-DD). Default: today; for sessions, the session's date."
+        ),
+    ] = None,
+    now: NowOption = None,
+    dry_run: DryRun = False,
+) -> None:
+    """Record a completion or attendance for one trainee or a whole session's list.
+
+    Example: journey record mk-2026 amina.hussain@example.org,tom.okafor@example.org learning-set-1
+    """
+    from journey.db import session_scope
+    from journey.services.record import emails_from_csv, record
+    from journey.timeutil import parse_day
+
+    emails_list = _emails(emails, emails_from_csv)
+    url = database_url()
+    with session_scope(url) as session:
+        result = record(
+            session=session,
+            cohort_id=cohort,
+            emails=emails_list,
+            milestone=milestone,
+            on=parse_day(on) if on else None,
+            now=now_from(now),
+            dry_run=dry_run,
+        )
+    typer.echo(
+        f"{milestone}: {len(result.recorded)} {'would be recorded' if dry_run else 'recorded'}"
+        + (f", {len(result.already)} already recorded" if result.already else "")
+        + "."
+    )
+
+
+def _emails(arg: str, from_csv: Any) -> list[str]:
+    if not arg.startswith("@"):
+        return [e for e in (p.strip() for p in arg.split(",")) if e]
+    path = Path(arg[1:])
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JourneyError(f"cannot read {path}: {exc}") from None
+    emails: list[str] = from_csv(str(path), text)
+    return emails
+
+
+@app.command()
+def status(
+    cohort: Annotated[str, typer.Argument(help="Cohort id.")],
+    format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    now: NowOption = None,
+) -> None:
+    """Show each trainee's position, what is done, due and overdue, and graduation.
+
+    Example: journey status mk-2026 --format csv > progress.csv
+    """
+    from journey.db import session_scope
+    from journey.services.status import cohort_status, to_csv, to_json
+
+    with session_scope(database_url()) as session:
+        report = cohort_status(session=session, cohort_id=cohort, now=now_from(now))
+    if format is Format.csv:
+        sys.stdout.write(to_csv(report))
+    elif format is Format.json:
+        sys.stdout.write(to_json(report) + "\n")
+    else:
+        from journey.console import console, legend, status_table
+
+        console.print(status_table(report))
+        console.print(legend(report), style="dim")

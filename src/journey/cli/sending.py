@@ -1,0 +1,80 @@
+"""Sending: the daily sweep, what is coming, serving deployments, and the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from journey.cli._app import DryRun, NowOption, app, database_url, now_from
+
+
+@app.command()
+def remind(now: NowOption = None, dry_run: DryRun = False) -> None:
+    """Run send-reminders, the daily sweep: queue what is due, deliver what is queued
+    (including anything left over from an outage).
+
+    Example: journey remind --now 2026-11-06T09:00
+    """
+    from journey.runner import run_remind
+
+    database_url()
+    run_remind(now_from(now), dry_run)
+
+
+@app.command()
+def upcoming(
+    days: Annotated[int, typer.Option(help="How many days ahead.", min=0, max=400)] = 7,
+    cohort: Annotated[str | None, typer.Option(help="Only this cohort.")] = None,
+    now: NowOption = None,
+) -> None:
+    """List what will be sent, without sending: queued notices, then the next N days.
+
+    Example: journey upcoming --days 14 --cohort mk-2026
+    """
+    from journey.console import PLAIN_AFTER, console, upcoming_plain, upcoming_table
+    from journey.db import session_scope
+    from journey.services.upcoming import upcoming as list_upcoming
+
+    with session_scope(database_url()) as session:
+        rows = list_upcoming(session=session, now=now_from(now), days=days, cohort_id=cohort)
+    if not rows:
+        typer.echo(f"Nothing to send in the next {days} days.")
+        return
+    if len(rows) > PLAIN_AFTER:
+        typer.echo(upcoming_plain(rows))
+    else:
+        console.print(upcoming_table(rows))
+    typer.echo(f"{len(rows)} notices.")
+
+
+@app.command()
+def serve() -> None:
+    """Serve the deployments from this process: send-reminders on its daily schedule in
+    each cohort's time zone, and launch-cohort, record-completion, trainee-journey and
+    deliver-notices to run from the Prefect UI. Needs a Prefect server (PREFECT_API_URL).
+
+    Example: PREFECT_API_URL=http://127.0.0.1:4200/api journey serve
+    """
+    from journey.runner import run_serve
+
+    database_url()
+    run_serve()
+
+
+@app.command()
+def demo(
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Where the demo's database and outbox go (emptied first).")
+    ] = Path("journey-demo"),
+    seed: Annotated[int, typer.Option(help="Seed for the sample cohort and its progress.")] = 7,
+) -> None:
+    """Build a sample cohort of 20 trainees, launch it and walk the clock through the nine
+    months, recording plausible progress; every notice lands in the demo's outbox folder.
+
+    Example: journey demo --dir /tmp/journey-demo
+    """
+    from journey.demo import run_demo
+
+    run_demo(folder, seed)
