@@ -59,7 +59,8 @@ class TraineeRecord:
     follow_up: bool
     learning_set_id: int | None = None
     has_mentor: bool = False
-    active: bool = True  # False once withdrawn or opted out
+    active: bool = True  # False once withdrawn (an opted-out trainee stays active)
+    active_from: datetime | None = None  # a late join or a reinstatement: nothing due before
     done: Mapping[tuple[str, int], date] = field(default_factory=dict)  # (milestone, n) -> on
 
 

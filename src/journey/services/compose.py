@@ -20,6 +20,9 @@ from journey.models import CohortEvent, Enrolment, EventKind, LearningSet, Mento
 from journey.services.loading import LoadedCohort, LoadedTrainee, load_cohorts, load_trainees
 
 
+OPTED_OUT = "recipient opted out of email: tell by other means"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """A notice ready to render (``context``), or the reason it must not go."""
@@ -104,11 +107,11 @@ def _judge_one(world: _World, notice: Notice, now: datetime) -> Verdict:
     if recipient is None or recipient.email is None or recipient.erased_at is not None:
         return Verdict(notice, cancel="recipient erased")
     if recipient.opted_out_at is not None:
-        return Verdict(notice, cancel="recipient opted out")
+        return Verdict(notice, cancel=OPTED_OUT)
     loaded = world.cohorts[notice.cohort_id]
     trainee = world.trainees.get(notice.enrolment_id) if notice.enrolment_id else None
     if trainee is not None and not trainee.record.active:
-        return Verdict(notice, cancel="trainee withdrew or opted out")
+        return Verdict(notice, cancel="trainee withdrew")
     if notice.milestone is not None and trainee is not None:
         reason = _stale(loaded, trainee, notice)
         if reason:

@@ -138,17 +138,15 @@ def load_trainees(
 
 def trainee_record(enrolment: Enrolment, done: dict[tuple[str, int], date]) -> TraineeRecord:
     """The engine's view of an enrolment (person must be loaded)."""
-    person = enrolment.person
-    active = (
-        enrolment.status is EnrolmentStatus.ACTIVE
-        and person.opted_out_at is None
-        and person.erased_at is None
-    )
+    # An opted-out trainee is still on the programme: their notices are planned and
+    # queued as usual, and the send-time gate keeps them out of the post.
+    active = enrolment.status is EnrolmentStatus.ACTIVE and enrolment.person.erased_at is None
     return TraineeRecord(
         ref=str(enrolment.id),
         follow_up=enrolment.follow_up,
         learning_set_id=enrolment.learning_set_id,
         has_mentor=enrolment.mentor_id is not None,
         active=active,
+        active_from=enrolment.active_from,
         done=done,
     )
