@@ -35,5 +35,7 @@ Milestone = Annotated[
     WithJsonSchema(milestone_choices(load_programme("default").ids)),
 ]
 On = date | None
+Reason = Annotated[str, Field(max_length=500)] | None  # Enrolment.withdrawal_reason's length
+By = Annotated[str, Field(max_length=100)] | None  # HistoryEntry.by's length
 Now = datetime | None
 DryRun = bool

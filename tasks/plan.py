@@ -49,11 +49,16 @@ def queue_due(
             dry_run=dry_run,
         )
     get_run_logger().info(
-        "queued %d, skipped %d late, %d already queued", result.queued, result.skipped, result.known
+        "queued %d, skipped %d late and %d superseded, %d already queued",
+        result.queued,
+        result.skipped,
+        result.superseded,
+        result.known,
     )
     return {
         "queued": result.queued,
         "skipped": result.skipped,
+        "superseded": result.superseded,
         "known": result.known,
         "cohorts": result.cohort_ids,
     }

@@ -25,6 +25,13 @@ COMMANDS = [
     ["upcoming"],
     ["status"],
     ["demo"],
+    ["cohort", "list"],
+    ["cohort", "add"],
+    ["withdraw"],
+    ["reinstate"],
+    ["person", "show"],
+    ["person", "opt-out"],
+    ["person", "opt-in"],
 ]
 
 
@@ -78,7 +85,10 @@ def test_everyday_commands_do_not_import_prefect(settings: Settings, cohort_id: 
 def test_unknown_cohort_is_one_line_and_exit_code_1(settings: Settings) -> None:
     result = journey("record", "nope", "a@example.org", "listening")
     assert result.returncode == 1
-    assert result.stderr == "Error: unknown cohort 'nope' (see: journey status --help)\n"
+    assert result.stderr == (
+        "Error: unknown cohort 'nope'; there are no cohorts yet: "
+        "journey cohort import COHORT.yaml\n"
+    )
 
 
 def test_an_uninitialised_database_says_what_to_run(tmp_path: Path) -> None:
@@ -150,8 +160,9 @@ def test_csv_status_cannot_smuggle_a_formula(settings: Settings, tmp_path: Path)
 def test_launching_an_unknown_cohort_fails_before_prefect_starts(settings: Settings) -> None:
     result = journey("launch", "nope", probe_prefect=True)
     assert result.returncode == 1
-    assert (
-        result.stderr == "Error: unknown cohort 'nope' (see: journey status --help)\nno prefect\n"
+    assert result.stderr == (
+        "Error: unknown cohort 'nope'; there are no cohorts yet: "
+        "journey cohort import COHORT.yaml\nno prefect\n"
     )
 
 

@@ -79,7 +79,7 @@ def test_graduation_needs_no_number(settings: Settings, launched: str) -> None:
 @pytest.mark.parametrize(
     ("args", "error"),
     [
-        (["nope", "graduation"], "unknown cohort 'nope' (see: journey status --help)"),
+        (["nope", "graduation"], "unknown cohort 'nope'; known cohorts: mk-2026"),
         (["mk-2026", "training", "3"], f"cohort 'mk-2026' has no training 3. {IT_HAS}"),
         (["mk-2026", "training"], f"cohort 'mk-2026' has 2 training sessions; which one? {IT_HAS}"),
         (

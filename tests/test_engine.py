@@ -153,6 +153,31 @@ def test_a_cohort_launched_late_sends_nothing_for_milestones_already_past() -> N
     assert {n.milestone for n in later} == {"listening"}
 
 
+def test_a_late_joiner_gets_nothing_for_moments_before_their_join() -> None:
+    """Their join plays the part of the launch: the training and Set 1's invitation are past."""
+    joined = local("2026-11-20T10:00")
+    trainee = make_trainee(active_from=joined)
+    assert due_notices(PROGRAMME, make_plan(), trainee, joined) == []
+    later = due_notices(PROGRAMME, make_plan(), trainee, local("2026-11-21T10:00"))
+    assert sorted(n.rule for n in later) == ["+14d@09:00>organiser", "+14d@09:00>trainee"]
+    coming = notices_between(PROGRAMME, make_plan(), trainee, joined, local("2026-12-03T12:00"))
+    assert [(n.milestone, n.rule) for n in coming] == [
+        ("listening", "+14d@09:00>organiser"),
+        ("listening", "+14d@09:00>trainee"),
+        ("issues", "-7d@09:00>trainee"),
+        ("mentoring-2", "open@09:00>trainee"),
+        ("learning-set-1", "-1d@09:00>trainee"),  # its -14d invitation came before the join
+    ]
+
+
+def test_sessions_over_before_a_late_join_do_not_apply_to_them() -> None:
+    trainee = make_trainee(active_from=local("2026-11-20T10:00"))
+    view = evaluate(PROGRAMME, make_plan(), trainee, local("2026-11-21T10:00"))
+    assert view.state_of("training") is State.NOT_APPLICABLE
+    assert view.state_of("listening") is State.OVERDUE  # a stage: still theirs to do
+    assert view.position == "listening"
+
+
 def test_states_position_and_graduation() -> None:
     done = {
         ("training", 1): date(2026, 9, 25),
@@ -241,6 +266,8 @@ def plain_live(plan: CohortPlan, trainee: TraineeRecord) -> list[PlannedNotice]:
             start = effective_from(plan, occ.milestone.id, rule.id)
             if start is None or due_at < start:
                 continue
+            if trainee.active_from is not None and due_at < trainee.active_from:
+                continue
             when = occ.on.isoformat()
             key = notice_key(plan.cohort_id, trainee.ref, occ.milestone.id, rule.id, when)
             out.append(
@@ -259,6 +286,7 @@ trainees = st.builds(
     learning_set_id=st.sampled_from([None, 7, 8]),
     has_mentor=st.booleans(),
     active=st.booleans(),
+    active_from=st.one_of(st.none(), moments),
     done=records.map(lambda done: {key: date(2026, 10, 1) for key in done}),
 )
 

@@ -50,6 +50,7 @@ class CohortFacts:
     mentors: tuple[PersonSpec, ...]
     learning_sets: tuple[str, ...]
     funder: str | None
+    free_place_used: frozenset[str] = frozenset()  # member institutions whose place is taken
 
 
 def csv_rows(text: str, file: str, problems: list[InputProblem]) -> list[RosterRow]:
@@ -158,7 +159,7 @@ def _free_places(
             if trainee.place is Place.MEMBER:
                 free.add(trainee.institution)
     for name, row in first.items():
-        if name not in free:
+        if name not in free and name not in facts.free_place_used:
             message = (
                 f"{name!r} is a member institution, so one of its trainees takes its free"
                 " place: give one of them place member"

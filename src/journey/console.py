@@ -67,8 +67,15 @@ def _upcoming_cells(rows: Sequence[UpcomingNotice], timezone: str) -> Iterator[t
             r.trainee,
             r.template,
             r.milestone,
-            "queued" if r.queued else "planned",
+            _state(r),
         )
+
+
+def _state(row: UpcomingNotice) -> str:
+    """Queued or planned; or, for someone who opted out of email, a call to make."""
+    if row.tell_by_other_means:
+        return "tell by other means"
+    return "queued" if row.queued else "planned"
 
 
 def upcoming_table(rows: Sequence[UpcomingNotice], timezone: str = "Europe/London") -> Table:

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from journey.console import console, legend, status_table, working
+from journey.demo_year import Happening, happenings, print_emails_by_role
 from journey.engine import Occurrence, local_date, local_moment, occurrences, planned_notices
 
 LAUNCH_AT = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
@@ -84,8 +85,11 @@ def _progress_for(occ: Occurrence, tz: str, rng: random.Random) -> list[date]:
     return [occ.on + timedelta(days=rng.randint(-12, 24))]
 
 
-def _simulate(url: str, seed: int) -> tuple[list[Done], list[datetime]]:
-    """Everyone's completions, and the days (last due moment of each) the clock visits."""
+def _simulate(
+    url: str, seed: int, after: datetime = LAUNCH_AT, email: str | None = None
+) -> tuple[list[Done], list[datetime]]:
+    """Everyone's completions (or one trainee's, from ``after``), and the days (last due
+    moment of each) the clock visits."""
     from journey.db import session_scope
     from journey.services.loading import load_cohort, load_trainees
 
@@ -97,13 +101,16 @@ def _simulate(url: str, seed: int) -> tuple[list[Done], list[datetime]]:
         plan = replace(loaded.plan, launched_at=LAUNCH_AT)
         tz = loaded.cohort.timezone
         for t in load_trainees(session, [COHORT])[COHORT]:
-            email = t.enrolment.person.email or ""
+            who = t.enrolment.person.email or ""
+            if email is not None and who != email:
+                continue
             for occ in occurrences(loaded.programme, plan, t.record):
                 if occ.milestone.id == "graduation":
                     continue  # decided at the time, from eligibility
                 for day in _progress_for(occ, tz, rng):
                     at = local_moment(day, time(20, 0), tz)
-                    done.append(Done(at, email, occ.milestone.id, day))
+                    if at > after:
+                        done.append(Done(at, who, occ.milestone.id, day))
             for n in planned_notices(loaded.programme, plan, t.record):
                 day = local_date(n.due_at, tz)
                 moments[day] = max(moments.get(day, n.due_at), n.due_at)
@@ -188,10 +195,14 @@ def _walk(url: str, pending: list[Done], days: list[datetime], seed: int) -> Non
 
         launch_cohort(COHORT, now=LAUNCH_AT)
     graduation: datetime | None = datetime(2027, 6, 17, 20, 0, tzinfo=UTC)
+    emails = sorted({d.email for d in pending})
+    year = happenings(emails, Path(os.environ["JOURNEY_OUTBOX_DIR"]).parent)
     for i, day in enumerate(days, 1):
         if graduation is not None and day > graduation:
             _graduate(url, seed)
             graduation = None
+        while year and year[0].at <= day:
+            _happen(url, year.pop(0), pending, seed)
         recorded = _record_until(url, pending, day)
         summary = send_reminders(now=day)
         sent = summary["delivery"]["sent"]
@@ -202,6 +213,19 @@ def _walk(url: str, pending: list[Done], days: list[datetime], seed: int) -> Non
     if graduation is not None:
         _graduate(url, seed)
     _record_until(url, pending, END_AT)
+
+
+def _happen(url: str, event: Happening, pending: list[Done], seed: int) -> None:
+    """One of the year's happenings; a withdrawn trainee records nothing more, a newcomer
+    makes progress from their join on."""
+    line = event.act(url, COHORT, event.at)
+    console.print(f"  {event.at:%a %d %b %Y %H:%M} UTC  {event.what}: {line}")
+    who = line.split(" ", 1)[0]
+    if event.what == "withdrawal":
+        pending[:] = [d for d in pending if d.email != who]
+    elif event.what == "late joiner":
+        theirs, _ = _simulate(url, seed, after=event.at, email=who)
+        pending[:] = sorted([*pending, *theirs], key=lambda d: (d.at, d.milestone, d.email))
 
 
 def _journeys(url: str) -> None:
@@ -241,12 +265,18 @@ def _report(url: str, folder: Path) -> None:
 
     with session_scope(url) as session:
         report = cohort_status(session=session, cohort_id=COHORT, now=END_AT)
+        emails = Notice.digest_id.is_(None)  # a held notice told in a digest is no email
         counts = Counter(
-            dict(session.execute(select(Notice.status, func.count()).group_by(Notice.status)).all())
+            dict(
+                session.execute(
+                    select(Notice.status, func.count()).where(emails).group_by(Notice.status)
+                ).all()
+            )
         )
+        told = session.scalar(select(func.count()).where(Notice.digest_id.is_not(None)))
         kinds = session.execute(
             select(Notice.template, func.count())
-            .where(Notice.status == NoticeStatus.SENT)
+            .where(Notice.status == NoticeStatus.SENT, emails)
             .group_by(Notice.template)
             .order_by(func.count().desc())
         ).all()
@@ -256,10 +286,12 @@ def _report(url: str, folder: Path) -> None:
     files = len(list(outbox.glob("*.eml"))) if outbox.exists() else 0
     sent, cancelled = counts.get(NoticeStatus.SENT, 0), counts.get(NoticeStatus.CANCELLED, 0)
     console.print(
-        f"\n{sent} notices sent, {cancelled} cancelled at send time (done by then), "
-        f"{counts.get(NoticeStatus.SKIPPED, 0)} skipped."
+        f"\n{sent} emails sent ({told} notices to organiser, mentors and facilitators told in "
+        f"their daily digests), {cancelled} cancelled at send time (done, withdrawn or opted "
+        f"out by then), {counts.get(NoticeStatus.SKIPPED, 0)} skipped (late, or superseded)."
     )
     console.print("By kind: " + ", ".join(f"{k} {n}" for k, n in kinds))
+    print_emails_by_role(url)
     console.print(
         f"The emails are in {outbox} ({files} .eml files; open one with any mail "
         f"client). The database is {folder.resolve() / 'journey.db'}."

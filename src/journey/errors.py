@@ -36,10 +36,18 @@ class InvalidInput(JourneyError):
 
 
 class UnknownCohort(JourneyError):
-    """No cohort has the id given."""
+    """No cohort has the id given. ``known`` (the ids there are, from
+    ``journey.services.loading.known_cohort_ids``) lets the message say which would do,
+    or that there are none yet; without it, it points at ``journey cohort list``."""
 
-    def __init__(self, cohort_id: str) -> None:
-        super().__init__(f"unknown cohort {cohort_id!r} (see: journey status --help)")
+    def __init__(self, cohort_id: str, *, known: Sequence[str] | None = None) -> None:
+        if known is None:
+            hint = " (see: journey cohort list)"
+        elif known:
+            hint = f"; known cohorts: {', '.join(known)}"
+        else:
+            hint = "; there are no cohorts yet: journey cohort import COHORT.yaml"
+        super().__init__(f"unknown cohort {cohort_id!r}{hint}")
 
 
 class UnknownTrainee(JourneyError):
@@ -82,3 +90,22 @@ class CohortNotLaunched(JourneyError):
 class UnknownSession(JourneyError):
     """The cohort has no such session (training day, learning-set session or graduation),
     or more than one matches; the message lists the cohort's sessions."""
+
+
+class UnknownPerson(JourneyError):
+    """No one (trainee, mentor, facilitator or organiser) has the email given."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"no one with the email {email!r} is known")
+
+
+class DateOutOfRange(JourneyError):
+    """A date given is readable but cannot be right: before the cohort existed, or to come."""
+
+
+class NothingToUndo(JourneyError):
+    """``journey record --undo`` for someone with no such record; nothing was taken back."""
+
+    def __init__(self, emails: Sequence[str], what: str) -> None:
+        has = "has" if len(emails) == 1 else "have"
+        super().__init__(f"nothing to undo: {', '.join(emails)} {has} no record of {what}")

@@ -46,7 +46,8 @@ def run_remind(now: datetime, dry_run: bool) -> dict[str, Any]:
     verb = "Would queue" if dry_run else "Queued"
     console.print(
         f"{verb} {queued['queued']} notices; {queued['skipped']} came due too late "
-        f"to be useful and are marked skipped."
+        f"to be useful and are marked skipped; {queued['superseded']} superseded by a later "
+        "reminder of the same session or milestone."
     )
     if queued["skipped"] and not dry_run:
         _print_skipped(now)

@@ -4,8 +4,9 @@
 its programme's rules use (so a ``-7d@09:00`` rule goes out at 09:00, not a day late),
 or at ``JOURNEY_REMINDER_CRON``. Prefect evaluates a cron in its time zone, so 08:00 stays
 08:00 on both sides of the clock change. ``launch-cohort``, ``record-completion``,
-``trainee-journey`` and ``deliver-notices`` are there to run from the UI; the
-record-completion form offers the milestone ids of the programmes stored for cohorts.
+``withdraw-trainee``, ``trainee-journey`` and ``deliver-notices`` are there to run from the
+UI; the record-completion form offers the milestone ids of the programmes stored for
+cohorts.
 """
 
 from __future__ import annotations
@@ -121,13 +122,21 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
     from journey.flows.record_completion import record_completion
     from journey.flows.send_reminders import send_reminders
     from journey.flows.trainee_journey import trainee_journey
+    from journey.flows.withdraw_trainee import withdraw_trainee
 
     tags, kind = ["leadership-journey"], EntrypointType.MODULE_PATH
     schedules = [Cron(cron, timezone=zone) for cron, zone in cohort_schedules(settings)]
     made = [
         send_reminders.to_deployment("daily", schedules=schedules, tags=tags, entrypoint_type=kind)
     ]
-    for flow in (launch_cohort, record_completion, trainee_journey, deliver_notices):
+    on_demand = (
+        launch_cohort,
+        record_completion,
+        withdraw_trainee,
+        trainee_journey,
+        deliver_notices,
+    )
+    for flow in on_demand:
         made.append(flow.to_deployment("organiser", tags=tags, entrypoint_type=kind))
     out = [d for d in made if isinstance(d, RunnerDeployment)]  # sync calls: no coroutines
     assert len(out) == len(made)

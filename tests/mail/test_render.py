@@ -14,6 +14,7 @@ from email.utils import parseaddr
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 import yaml
@@ -29,6 +30,7 @@ from journey.mail.render import (
     RenderedNotice,
     build_message,
     format_date,
+    format_short_date,
     format_span,
     message_id_for,
     render_notice,
@@ -40,6 +42,10 @@ SENT_AT = datetime(2026, 9, 18, 8, 0, tzinfo=UTC)
 SENDER = "Leadership Journey <journey@example.org>"
 HOSTILE = "{{ 7*7 }} <script>alert(1)</script> & Co"
 TEMPLATES = Path(str(files("journey") / "templates"))
+HEADERS = [
+    "From", "To", "Reply-To", "List-Unsubscribe", "Subject", "Date", "Message-ID",
+    "X-Journey-Key", "MIME-Version", "Content-Type",
+]  # fmt: skip
 
 
 def make_event(**overrides: Any) -> EventInfo:
@@ -289,10 +295,7 @@ def test_line_breaks_in_a_name_do_not_add_headers() -> None:
     assert message["Bcc"] is None and message["X-Evil"] is None
     assert message["To"].addresses[0].display_name == "Ann Bcc: victim@example.org X-Evil: 1"
     assert message["Subject"] == "Welcome to Cohort Bcc: x@example.org"
-    assert message.keys() == [
-        "From", "To", "Reply-To", "Subject", "Date", "Message-ID", "X-Journey-Key",
-        "MIME-Version", "Content-Type",
-    ]  # fmt: skip
+    assert message.keys() == HEADERS
 
 
 @pytest.mark.parametrize("address", ["", "not an address", "a@b@c"])
@@ -321,10 +324,7 @@ def test_no_name_can_add_a_header(name: str) -> None:
     ctx = make_context(to_name=name, attach_ics=False)
     rendered = RenderedNotice(subject=name, text="Hello\n", html="<p>Hello</p>", ics=None)
     message = reparse(build_message(ctx, rendered, sender=SENDER, date=SENT_AT))
-    assert message.keys() == [
-        "From", "To", "Reply-To", "Subject", "Date", "Message-ID", "X-Journey-Key",
-        "MIME-Version", "Content-Type",
-    ]  # fmt: skip
+    assert message.keys() == HEADERS
 
 
 def test_non_ascii_names_and_subjects_are_encoded_and_read_back() -> None:
@@ -384,3 +384,121 @@ def recipient(mail: Mail) -> tuple[str, str]:
     raw = email.message_from_bytes(mail.data)
     name, address = parseaddr(str(raw["To"]))
     return str(make_header(decode_header(name))), address
+
+
+def unsubscribe_request(message: EmailMessage) -> tuple[str, str | None]:
+    """The List-Unsubscribe mailto's address and subject (if any), percent-decoded as
+    RFC 6068 says."""
+    value = str(message["List-Unsubscribe"]).strip()
+    assert value.startswith("<mailto:") and value.endswith(">")
+    url = urlsplit(value[1:-1])
+    if not url.query:
+        return unquote(url.path), None
+    name, subject = url.query.split("=", 1)
+    assert name == "subject" and "&" not in subject
+    return unquote(url.path), unquote(subject)
+
+
+def test_every_message_says_how_to_ask_the_organiser_to_stop_the_emails() -> None:
+    mail = make_message(to_email="aisha.rahman@example.org")
+    assert (
+        b"\r\nList-Unsubscribe:\r\n <mailto:organiser@example.org?subject=Stop%20emails%20to%20"
+        b"aisha.rahman@example.org%20%28mk-2026%29>\r\n" in mail.data
+    )  # too long for one line, and no whitespace may go inside the brackets: folded before
+    assert unsubscribe_request(reparse(mail)) == (
+        "organiser@example.org",
+        "Stop emails to aisha.rahman@example.org (mk-2026)",
+    )
+
+
+def test_without_an_organiser_address_there_is_no_list_unsubscribe() -> None:
+    message = reparse(make_message(organiser_email=""))
+    assert message["List-Unsubscribe"] is None and message["Reply-To"] is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cohort_id=st.text(min_size=1, max_size=200),
+    local_part=st.from_regex(r"[a-z0-9.+%&=?#/!$*'-]{1,300}", fullmatch=True),
+)
+@example(cohort_id="mk-2026", local_part="%" * 300)  # 900 characters encoded: no subject
+def test_any_cohort_or_address_gives_a_readable_list_unsubscribe(
+    cohort_id: str, local_part: str
+) -> None:
+    address, organiser = f"{local_part}@example.org", f"{local_part}@example.net"
+    ctx = make_context(cohort_id=cohort_id, to_email=address, organiser_email=organiser)
+    rendered = RenderedNotice(subject="Hello", text="Hello\n", html="<p>Hello</p>", ics=None)
+    mail = build_message(ctx, rendered, sender=SENDER, date=SENT_AT)
+    assert mail.data.isascii()
+    assert max(len(line) for line in mail.data.split(b"\r\n")) <= 998  # RFC 5322
+    message = reparse(mail)
+    assert message.defects == [] and message.keys() == HEADERS
+    to, subject = unsubscribe_request(message)
+    assert to == organiser
+    if subject is None:  # left out only when the line would pass 998 characters
+        assert len(mail_request_line(organiser, address, cohort_id)) > 998
+    else:
+        assert subject == f"Stop emails to {address} ({sanitize_header(cohort_id)})"
+
+
+def mail_request_line(organiser: str, address: str, cohort_id: str) -> str:
+    """The continuation line List-Unsubscribe would need with its subject, CRLF excluded."""
+    subject = quote(f"Stop emails to {address} ({sanitize_header(cohort_id)})", safe="@")
+    return f" <mailto:{quote(organiser, safe='@+')}?subject={subject}>"
+
+
+def test_the_organisers_own_digest_has_no_list_unsubscribe() -> None:
+    message = reparse(make_message(to_email="organiser@example.org"))
+    assert message["List-Unsubscribe"] is None and message["Reply-To"] is not None
+
+
+@pytest.mark.parametrize("kind", programme_kinds())
+def test_a_trainees_notice_says_how_to_stop_the_emails_and_the_organisers_need_not(
+    kind: str,
+) -> None:
+    rendered = render_notice(make_context(template=kind), stamp=STAMP)
+    stop = 'To stop these emails, reply with "stop".'
+    for_organiser = kind.endswith("-organiser")
+    assert (f"\n{stop}\n" in rendered.text) is not for_organiser
+    assert (f"<br>\n{stop}\n" in rendered.html) is not for_organiser
+
+
+def sessions_of_the_training() -> tuple[EventInfo, EventInfo]:
+    """The Two-Day Training as compose gives it: both days, titled by the milestone."""
+    day_one, day_two = make_context().events
+    return replace(day_one, title="Two-Day Training"), replace(day_two, title="Two-Day Training")
+
+
+def test_session_subjects_name_the_session_and_its_day() -> None:
+    training = make_context(template="session-reminder", events=sessions_of_the_training())
+    assert render_notice(training, stamp=STAMP).subject == (
+        "Reminder: Two-Day Training, Friday 25 September"
+    )
+    second_set = make_event(
+        title="Action Learning Set 2 (Set A)",
+        starts_at=datetime(2027, 2, 4, 17, 30, tzinfo=UTC),
+        ends_at=datetime(2027, 2, 4, 19, 30, tzinfo=UTC),
+    )
+    for kind, word in (("session-reminder", "Reminder"), ("session-invitation", "Invitation")):
+        ctx = make_context(template=kind, events=(second_set,))
+        assert render_notice(ctx, stamp=STAMP).subject == (
+            f"{word}: Action Learning Set 2 (Set A), Thursday 4 February"
+        )
+
+
+def test_a_session_subject_without_events_names_the_milestone_and_its_day() -> None:
+    ctx = make_context(template="session-reminder", events=(), milestone_title="Graduation")
+    assert render_notice(ctx).subject == "Reminder: Graduation, Friday 6 November"
+    assert render_notice(replace(ctx, due_on=None)).subject == "Reminder: Graduation"
+
+
+def test_a_subject_names_the_local_day_of_a_session() -> None:
+    """Half past midnight in London is still the day before in UTC."""
+    late = make_event(
+        starts_at=datetime(2027, 6, 17, 23, 30, tzinfo=UTC),
+        ends_at=datetime(2027, 6, 18, 1, 0, tzinfo=UTC),
+    )
+    assert format_short_date(late) == "Friday 18 June"
+    assert format_short_date(date(2027, 6, 17)) == "Thursday 17 June"
+    with pytest.raises(ValueError, match="expected a date or an event, got datetime"):
+        format_short_date(late.starts_at)

@@ -80,7 +80,7 @@ def test_a_failure_half_way_through_an_import_leaves_the_database_as_it_was(
     import journey.services.cohorts as cohorts
 
     spec = read_cohort(EXAMPLES / "cohort.yaml", EXAMPLES / "roster.csv")
-    real = cohorts._enrol
+    real = cohorts.enrol
     calls = {"n": 0}
 
     def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -89,7 +89,7 @@ def test_a_failure_half_way_through_an_import_leaves_the_database_as_it_was(
             raise RuntimeError("disk full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cohorts, "_enrol", failing)
+    monkeypatch.setattr(cohorts, "enrol", failing)
     with pytest.raises(RuntimeError), session_scope(settings.database_url) as session:
         import_cohort(session=session, spec=spec, now=utc("2026-08-01T09:00"))
     assert counts(settings.database_url) == (0, 0, 0)

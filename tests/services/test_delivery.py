@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from journey.db import session_scope
 from journey.mail.render import message_id_for
 from journey.models import Enrolment, EnrolmentStatus, Notice, NoticeStatus, Person
+from journey.services.compose import NEVER_INVITED, OPTED_OUT
 from journey.services.delivery import claim_batch, deliver_all
 from journey.services.record import record
 from journey.services.sweep import launch, sweep
@@ -108,9 +109,7 @@ def test_the_send_time_gate_cancels_what_was_done_withdrawn_or_opted_out_meanwhi
             n.last_error or ""
             for n in session.scalars(select(Notice).where(Notice.status == NoticeStatus.CANCELLED))
         )
-    assert (
-        reasons == ["milestone done", "recipient opted out"] + ["trainee withdrew or opted out"] * 2
-    )
+    assert reasons == ["milestone done", OPTED_OUT, "trainee withdrew", "trainee withdrew"]
 
 
 def test_a_refused_recipient_fails_alone_with_the_servers_reply(
@@ -207,21 +206,20 @@ def test_a_moved_session_cancels_old_reminders_and_sends_an_updated_invitation(
 
     url = use_smtp.database_url
     launch_and_deliver(use_smtp, cohort_id)
-    at = utc("2026-11-19T09:00")  # the -14d@09:00 invitations for 3 Dec (Set A)
+    at = utc("2026-11-19T09:00")  # the -14d@09:00 invitations for 3 Dec (Set A) go out
     with session_scope(url) as session:
         sweep(session=session, now=at)
+    deliver_all(url=url, settings=use_smtp, now=at)
+    later = utc("2026-11-20T09:00")
     spec = example_with_set_a_moved(tmp_path)
     with session_scope(url) as session:
-        moved = import_cohort(session=session, spec=spec, now=at).moved_event_ids
-        assert queue_changes(session=session, cohort_id=cohort_id, event_ids=moved, now=at) == 7
+        moved = import_cohort(session=session, spec=spec, now=later).moved_event_ids
+        assert queue_changes(session=session, cohort_id=cohort_id, event_ids=moved, now=later) == 7
+        sweep(session=session, now=later)  # nothing new for 10 Dec yet (its -14d was 26 Nov)
     before = len(smtp_server.messages)
-    result = deliver_all(url=url, settings=use_smtp, now=at)
+    result = deliver_all(url=url, settings=use_smtp, now=later)
     sent = Counter(o.template for o in result.outcomes if o.status == "sent")
-    assert sent["session-updated"] == 7 and "session-invitation" not in sent
-    assert result.cancelled == 7  # Set A's invitations for the old date
-    with session_scope(url) as session:
-        cancelled = session.scalars(select(Notice.key).where(Notice.status == "cancelled"))
-        assert {k.rsplit("/", 1)[1] for k in cancelled} == {"2026-12-03"}
+    assert sent == {"session-updated": 7} and result.cancelled == 0
     updated = {message_id_for(k) for k in _keys(url, "session-updated")}
     updates = [
         r.message for r in smtp_server.messages[before:] if r.message["Message-ID"] in updated
@@ -242,7 +240,11 @@ def test_a_cancelled_session_sends_a_cancelling_invitation(
 
     url = use_smtp.database_url
     launch_and_deliver(use_smtp, cohort_id)
-    at = utc("2026-10-01T09:00")
+    invited = utc("2027-05-20T08:00")  # 09:00 BST, 28 days before: graduation invitations
+    with session_scope(url) as session:
+        sweep(session=session, now=invited)
+    deliver_all(url=url, settings=use_smtp, now=invited)
+    at = utc("2027-05-21T09:00")
     with session_scope(url) as session:
         graduation = session.scalars(
             select(CohortEvent).where(CohortEvent.kind == EventKind.GRADUATION)
@@ -262,6 +264,46 @@ def test_a_cancelled_session_sends_a_cancelling_invitation(
     assert str(event["UID"]) == graduation.uid
 
 
-def _keys(url: str, template: str) -> list[str]:
+def test_a_change_to_a_session_is_news_only_to_those_invited_to_it(
+    use_smtp: Settings, cohort_id: str, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    """Set A's first session moves in the sweep that queued its first invitations: the
+    trainees get one invitation, for the new date, and no "change of plan"."""
+    from journey.services.changes import queue_changes
+    from journey.services.cohorts import import_cohort
+    from tests.conftest import example_with_set_a_moved
+
+    url = use_smtp.database_url
+    launch_and_deliver(use_smtp, cohort_id)
+    at = utc("2026-11-19T09:00")
     with session_scope(url) as session:
-        return list(session.scalars(select(Notice.key).where(Notice.template == template)))
+        sweep(session=session, now=at)  # invitations for 3 Dec queued, not yet sent
+        spec = example_with_set_a_moved(tmp_path)
+        moved = import_cohort(session=session, spec=spec, now=at).moved_event_ids
+        assert queue_changes(session=session, cohort_id=cohort_id, event_ids=moved, now=at) == 7
+    result = deliver_all(url=url, settings=use_smtp, now=at)
+    sent = {o.template for o in result.outcomes if o.status == "sent"}
+    assert not sent & {"session-updated", "session-invitation"}
+    with session_scope(url) as session:
+        reasons = Counter(
+            (n.template, n.last_error)
+            for n in session.scalars(select(Notice).where(Notice.status == "cancelled"))
+        )
+    assert reasons == {
+        ("session-updated", NEVER_INVITED): 7,
+        ("session-invitation", "session moved"): 7,
+    }
+    later = utc("2026-11-26T09:00")  # 14 days before 10 Dec (Set A, new date); Set B's 8 Dec
+    with session_scope(url) as session:
+        sweep(session=session, now=later)
+    deliver_all(url=url, settings=use_smtp, now=later)
+    sent = [k for k in _keys(url, "session-invitation", "sent") if "/learning-set-1/" in k]
+    assert Counter(k.rsplit("/", 1)[1] for k in sent) == {"2026-12-10": 7, "2026-12-08": 7}
+
+
+def _keys(url: str, template: str, status: str | None = None) -> list[str]:
+    query = select(Notice.key).where(Notice.template == template)
+    if status is not None:
+        query = query.where(Notice.status == status)
+    with session_scope(url) as session:
+        return list(session.scalars(query))

@@ -17,7 +17,7 @@ from journey.errors import (
     UnknownTrainee,
 )
 from journey.models import Completion, MentoringMeeting
-from journey.services.record import emails_from_csv, record
+from journey.services.record import Correction, emails_from_csv, record
 from journey.settings import Settings
 from tests.conftest import utc
 
@@ -48,10 +48,34 @@ def completions(url: str) -> list[tuple[str, int, date]]:
 
 
 def test_recording_twice_is_harmless(settings: Settings, cohort_id: str) -> None:
+    """The same date, or no date at all, changes nothing (another date corrects it)."""
     first = do_record(settings.database_url, [AISHA], "listening", date(2026, 11, 5))
-    again = do_record(settings.database_url, [AISHA], "listening", date(2026, 11, 6))
-    assert (first.recorded, again.already) == ([AISHA], [AISHA])
+    again = do_record(settings.database_url, [AISHA], "listening", date(2026, 11, 5))
+    undated = do_record(settings.database_url, [AISHA], "listening")
+    assert (first.recorded, again.already, undated.already) == ([AISHA], [AISHA], [AISHA])
+    assert (again.corrected, undated.corrected) == ([], [])
     assert completions(settings.database_url) == [("listening", 1, date(2026, 11, 5))]
+
+
+def test_another_date_corrects_the_record(settings: Settings, cohort_id: str) -> None:
+    do_record(settings.database_url, [AISHA], "listening", date(2026, 11, 2))
+    moved = do_record(settings.database_url, [AISHA], "listening", date(2026, 11, 5))
+    assert (moved.recorded, moved.already) == ([], [])
+    assert moved.corrected == [Correction(AISHA, date(2026, 11, 2), date(2026, 11, 5))]
+    assert completions(settings.database_url) == [("listening", 1, date(2026, 11, 5))]
+
+
+def test_another_training_day_is_another_session_not_a_correction(
+    settings: Settings, cohort_id: str
+) -> None:
+    do_record(settings.database_url, [AISHA], "training", date(2026, 9, 25))
+    second = do_record(settings.database_url, [AISHA], "training", date(2026, 9, 26))
+    again = do_record(settings.database_url, [AISHA], "training", date(2026, 9, 25))
+    assert (second.recorded, second.corrected, again.already) == ([AISHA], [], [AISHA])
+    assert completions(settings.database_url) == [
+        ("training", 1, date(2026, 9, 25)),
+        ("training", 2, date(2026, 9, 26)),
+    ]
 
 
 def test_training_without_a_date_records_both_days(settings: Settings, cohort_id: str) -> None:

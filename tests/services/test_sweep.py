@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from journey.db import session_scope
 from journey.models import Notice, NoticeStatus, RuleAdoption
+from journey.services.queue import SUPERSEDED
 from journey.services.sweep import launch, sweep
 from journey.settings import Settings
 from tests.conftest import utc
@@ -89,7 +90,17 @@ def test_notices_due_before_the_training_starts_still_go_after_a_short_outage(
     settings: Settings, cohort_id: str
 ) -> None:
     do_launch(settings.database_url, cohort_id, "2026-09-01T09:00")
-    assert do_sweep(settings.database_url, "2026-09-25T07:00") == 40  # 08:00 BST, before 09:30
+    # 08:00 BST, before 09:30: the day-before reminder still goes; the 7-days-before one,
+    # due in the same sweep, is superseded by it (catch-up sends only the latest).
+    with session_scope(settings.database_url) as session:
+        result = sweep(session=session, now=utc("2026-09-25T07:00"))
+    assert (result.queued, result.superseded) == (20, 20)
+    rows = [n for n in notices(settings.database_url) if n.milestone == "training"]
+    assert Counter((n.rule, n.status.value) for n in rows) == {
+        ("-1d@09:00>trainee", "pending"): 20,
+        ("-7d@09:00>trainee", "skipped"): 20,
+    }
+    assert {n.last_error for n in rows if n.status is NoticeStatus.SKIPPED} == {SUPERSEDED}
 
 
 def test_upcoming_lists_the_queued_and_what_comes_due_without_sending(

@@ -5,7 +5,14 @@ withdraw, --help) never import Prefect; commands that run flows (launch, remind,
 import it late and show a spinner meanwhile. Each module adds the commands of one area.
 """
 
-from journey.cli import cohorts, progress, sending  # noqa: F401  (they add the commands)
+from journey.cli import (  # noqa: F401  (they add the commands)
+    cohorts,
+    directory,
+    joining,
+    membership,
+    progress,
+    sending,
+)
 from journey.cli._app import app, main
 
 __all__ = ["app", "main"]

@@ -20,6 +20,11 @@ from journey.cli._app import (
 )
 from journey.errors import JourneyError
 
+JOINED_LATE = (
+    "{n} late joiners welcomed, naming only the sessions still to come; their mentors and "
+    "facilitators are told in their daily digest. `journey remind` sends them."
+)
+
 
 class SessionKind(StrEnum):
     training = "training"
@@ -53,8 +58,10 @@ def cohort_import(
     """
     from journey.cohort_file import places_report, read_cohort
     from journey.db import session_scope
+    from journey.models import Cohort
     from journey.services.changes import queue_changes
     from journey.services.cohorts import import_cohort
+    from journey.services.joining import welcome_joiners
 
     spec = read_cohort(cohort_file, roster)
     url = database_url()
@@ -63,6 +70,11 @@ def cohort_import(
         result = import_cohort(session=session, spec=spec, now=at)
         updates = queue_changes(
             session=session, cohort_id=spec.id, event_ids=result.moved_event_ids, now=at
+        )
+        cohort = session.get(Cohort, spec.id)
+        assert cohort is not None  # just stored
+        welcomed, _ = welcome_joiners(
+            session=session, cohort=cohort, enrolment_ids=result.added_ids, joined_at=at, now=at
         )
     verb = "Imported" if result.created else "Updated"
     typer.echo(
@@ -73,10 +85,15 @@ def cohort_import(
         typer.echo(f"  {line}")
     for moved in result.sessions_moved:
         typer.echo(f"  Session moved: {moved} (calendar sequence bumped)")
+    if welcomed:
+        typer.echo(f"  {JOINED_LATE.format(n=welcomed)}")
     if updates:
         typer.echo(f"  {updates} updated invitations queued; `journey remind` sends them.")
     if result.not_in_file:
-        typer.echo(f"  Kept, though not in the file: {', '.join(result.not_in_file)}")
+        typer.echo(
+            f"  Not in the roster, still enrolled: {', '.join(result.not_in_file)}. "
+            f"To withdraw one: journey withdraw {spec.id} EMAIL"
+        )
 
 
 @session_app.command("cancel")
@@ -151,8 +168,9 @@ def launch(
     from journey.errors import UnknownCohort
     from journey.models import Cohort
     from journey.runner import run_launch
+    from journey.services.loading import known_cohort_ids
 
     with session_scope(database_url()) as session:  # a one-line error before Prefect starts
         if session.get(Cohort, cohort) is None:
-            raise UnknownCohort(cohort)
+            raise UnknownCohort(cohort, known=known_cohort_ids(session))
     run_launch(cohort, now_from(now), dry_run)

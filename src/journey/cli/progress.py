@@ -5,12 +5,15 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from journey.cli._app import DryRun, NowOption, app, database_url, now_from
 from journey.errors import JourneyError
+
+if TYPE_CHECKING:
+    from journey.services.record import RecordResult
 
 
 class Format(StrEnum):
@@ -35,12 +38,28 @@ def record(
             "--on", help="Date done (YYYY-MM-DD). Default: today; for sessions, the session's date."
         ),
     ] = None,
+    undo: Annotated[
+        bool,
+        typer.Option(
+            "--undo",
+            help="Take the record back (for the training: --on DAY that day only, else every day).",
+        ),
+    ] = False,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Who makes the change, for the history. Default: the OS user."),
+    ] = None,
     now: NowOption = None,
     dry_run: DryRun = False,
 ) -> None:
     """Record a completion or attendance for one trainee or a whole session's list.
 
+    Recording again with another --on corrects the date (for the training, another day is
+    another session); --undo takes a record back. Each change is kept in the history.
+
+    \b
     Example: journey record mk-2026 amina.hussain@example.org,tom.okafor@example.org learning-set-1
+    Example: journey record mk-2026 aisha.rahman@example.org listening --undo
     """
     from journey.db import session_scope
     from journey.services.record import emails_from_csv, record
@@ -57,12 +76,27 @@ def record(
             on=parse_day(on) if on else None,
             now=now_from(now),
             dry_run=dry_run,
+            undo=undo,
+            by=by,
         )
-    typer.echo(
-        f"{milestone}: {len(result.recorded)} {'would be recorded' if dry_run else 'recorded'}"
-        + (f", {len(result.already)} already recorded" if result.already else "")
-        + "."
-    )
+    typer.echo(_undone(result, dry_run) if undo else _recorded(result, dry_run))
+
+
+def _undone(result: RecordResult, dry_run: bool) -> str:
+    return f"{result.milestone}: {len(result.undone)} {'would be undone' if dry_run else 'undone'}."
+
+
+def _recorded(result: RecordResult, dry_run: bool) -> str:
+    """``listening: 0 recorded, 1 date corrected (a@x.org: 2026-11-02 -> 2026-11-05).``"""
+    parts = [f"{len(result.recorded)} {'would be recorded' if dry_run else 'recorded'}"]
+    if result.corrected:
+        count = len(result.corrected)
+        changes = "; ".join(f"{c.email}: {c.old} -> {c.new}" for c in result.corrected)
+        verb = "would be corrected" if dry_run else "corrected"
+        parts.append(f"{count} date{'s' if count != 1 else ''} {verb} ({changes})")
+    if result.already:
+        parts.append(f"{len(result.already)} already recorded")
+    return f"{result.milestone}: {', '.join(parts)}."
 
 
 def _emails(arg: str, from_csv: Any) -> list[str]:

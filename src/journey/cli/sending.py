@@ -52,8 +52,9 @@ def upcoming(
 @app.command()
 def serve() -> None:
     """Serve the deployments from this process: send-reminders on its daily schedule in
-    each cohort's time zone, and launch-cohort, record-completion, trainee-journey and
-    deliver-notices to run from the Prefect UI. Needs a Prefect server (PREFECT_API_URL).
+    each cohort's time zone, and launch-cohort, record-completion, withdraw-trainee,
+    trainee-journey and deliver-notices to run from the Prefect UI. Needs a Prefect server
+    (PREFECT_API_URL).
 
     Example: PREFECT_API_URL=http://127.0.0.1:4200/api journey serve
     """

@@ -10,7 +10,7 @@ The module functions are one-trainee shortcuts over a throwaway planner.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -182,7 +182,10 @@ class Planner:
     ) -> list[PlannedNotice]:
         if not trainee.active or self.plan.launched_at is None:
             return []
-        live = self._schedule(trainee).live[start:end]
+        schedule = self._schedule(trainee)
+        if trainee.active_from is not None:  # joined late or came back: their own launch
+            start = max(start, bisect_left(schedule.live_due, trainee.active_from))
+        live = schedule.live[start:end]
         return self._keyed(trainee, live, self._done(trainee)) if live else []
 
     def live(self, trainee: TraineeRecord) -> list[PlannedNotice]:
@@ -222,8 +225,9 @@ def live_notices(
     """Planned notices still to count: trainee active, milestone not done, rule in effect.
 
     A notice is never due before its rule's effective time (the cohort's launch, or when
-    the rule was first seen), so a late launch or a late rule sends nothing for moments
-    already past. Whether a late notice is still worth sending is ``useful_until``'s call.
+    the rule was first seen) nor before the trainee's ``active_from`` (a late join, a
+    reinstatement), so a late launch, a late rule or a late joiner sends nothing for
+    moments already past. Whether a late notice is still worth sending is ``useful_until``'s call.
     """
     return Planner(programme, plan).live(trainee)
 

@@ -61,6 +61,12 @@ def _state(occ: Occurrence, trainee: TraineeRecord, now: datetime, tz: str) -> S
     if is_done(occ, trainee):
         return State.DONE
     today = local_date(now, tz)
+    if (
+        occ.slots
+        and trainee.active_from is not None
+        and occ.slots[-1].ends_at <= trainee.active_from
+    ):
+        return State.NOT_APPLICABLE  # over before they joined (or while they were away)
     if occ.slots:
         if now >= occ.slots[-1].ends_at:
             return State.OVERDUE

@@ -15,29 +15,36 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email.policy
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from email.header import Header
-from email.utils import format_datetime, formataddr, parseaddr
-from functools import cache, lru_cache
+from email.utils import format_datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 
+from journey.mail._headers import (
+    addr_spec,
+    header,
+    mailbox,
+    sanitize_header,
+    sender_mailbox,
+    unsubscribe,
+)
 from journey.mail.calendar import build_ics, method_for
 
 __all__ = [
+    "DigestGroup",
     "EventInfo",
     "Mail",
     "NoticeContext",
     "RenderedNotice",
     "build_message",
     "format_date",
+    "format_short_date",
     "format_span",
     "message_id_for",
     "render_notice",
@@ -60,6 +67,15 @@ class EventInfo:
     ends_at: datetime
     timezone: str
     cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class DigestGroup:
+    """Part of a daily digest: a heading (a milestone and what it needs, say) and one line
+    per trainee it concerns."""
+
+    heading: str
+    lines: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,9 @@ class NoticeContext:
     people: tuple[str, ...] = ()
     eligible: bool | None = None
     missing: tuple[str, ...] = ()
+    digest: tuple[DigestGroup, ...] = ()  # a daily digest's items, grouped
+    recipient_role: str = "trainee"  # or organiser, mentor, facilitator
+    joined_late: bool = False  # a trainee added after the launch (their welcome differs)
 
 
 @dataclass(frozen=True)
@@ -104,6 +123,16 @@ def format_date(value: date) -> str:
     if not isinstance(value, date):
         raise ValueError(f"expected a date, got {value!r}")
     return f"{value:%A} {value.day} {value:%B %Y}"
+
+
+def format_short_date(value: date | EventInfo) -> str:
+    """A day as a subject line names it, ``Friday 25 September``: a date, or an event's
+    local start day. A bare datetime is refused: its day depends on the time zone."""
+    if isinstance(value, EventInfo):
+        value = value.starts_at.astimezone(ZoneInfo(value.timezone)).date()
+    elif isinstance(value, datetime) or not isinstance(value, date):
+        raise ValueError(f"expected a date or an event, got {value!r}")
+    return f"{value:%A} {value.day} {value:%B}"
 
 
 def format_span(starts_at: datetime, ends_at: datetime, timezone: str) -> str:
@@ -143,6 +172,7 @@ def _environment() -> Environment:
         finalize=_finalize,
     )
     env.filters["longdate"] = format_date
+    env.filters["shortdate"] = format_short_date
     env.filters["when"] = _when
     return env
 
@@ -151,20 +181,6 @@ def _environment() -> Environment:
 def _template(name: str) -> Template:
     """A compiled template, looked up once (Jinja2's own lookup costs more than a cache)."""
     return _environment().get_template(name)
-
-
-def sanitize_header(value: str) -> str:
-    """Make text safe for a mail header: no CR/LF or other control characters, one line.
-
-    Line and paragraph separators and every control character become spaces; runs of
-    whitespace collapse to one space; the ends are stripped.
-    """
-    if value.isprintable():  # no control characters or separators: the common case
-        return " ".join(value.split())
-    cleaned = "".join(
-        " " if unicodedata.category(char) in {"Cc", "Zl", "Zp"} else char for char in value
-    )
-    return " ".join(cleaned.split())
 
 
 def message_id_for(key: str, domain: str = "leadership-journey.invalid") -> str:
@@ -223,32 +239,36 @@ def build_message(
 
     ``date`` is the Date header (timezone-aware; no clock is read here). The Message-ID
     comes from the notice key, so a resend after a crash carries the same id, and the
-    same inputs give the same bytes. Replies go to the organiser (when their address is
-    known). Raises ``ValueError`` naming the notice when the recipient has no usable address.
+    same inputs give the same bytes. When the organiser's address is known, replies go to
+    them and ``List-Unsubscribe`` asks them, by mail, to stop the recipient's emails.
+    Raises ``ValueError`` naming the notice when the recipient has no usable address.
 
     The MIME layout is fixed, so it is written directly, once, as the bytes that go on
     the wire: building an ``EmailMessage`` and serialising it cost about 2.4 ms a
-    message, more than sending it (docs/PERFORMANCE.md). Header values that are short
-    ASCII go as they are; any other is encoded and folded by the standard library's
-    ``policy.SMTP`` (RFC 2047). Bodies are quoted-printable UTF-8, so an .eml in the
+    message, more than sending it (docs/PERFORMANCE.md). Header lines are written by
+    :mod:`journey.mail._headers`. Bodies are quoted-printable UTF-8, so an .eml in the
     outbox folder stays readable; the .ics is base64.
     """
     if date.tzinfo is None:
         raise ValueError("the Date of a message must be timezone-aware")
-    to_addr = _addr_spec(ctx.to_email, ctx.key)
+    to_addr = addr_spec(ctx.to_email, ctx.key)
     lines = [
-        _header("From", _sender(sender)),
-        _mailbox("To", sanitize_header(ctx.to_name), to_addr),
+        header("From", sender_mailbox(sender)),
+        mailbox("To", sanitize_header(ctx.to_name), to_addr),
     ]
     if ctx.organiser_email:
-        organiser = _addr_spec(ctx.organiser_email, ctx.key)
-        lines.append(_mailbox("Reply-To", sanitize_header(ctx.organiser_name), organiser))
+        organiser = addr_spec(ctx.organiser_email, ctx.key)
+        lines.append(mailbox("Reply-To", sanitize_header(ctx.organiser_name), organiser))
+        if organiser.lower() != to_addr.lower():  # the organiser's own digest: no one to ask
+            lines.append(
+                unsubscribe(organiser=organiser, recipient=to_addr, cohort_id=ctx.cohort_id)
+            )
     message_id = message_id_for(ctx.key)
     lines += [
-        _header("Subject", sanitize_header(rendered.subject)),
-        _header("Date", format_datetime(date)),
-        _header("Message-ID", message_id),
-        _header("X-Journey-Key", sanitize_header(ctx.key)),
+        header("Subject", sanitize_header(rendered.subject)),
+        header("Date", format_datetime(date)),
+        header("Message-ID", message_id),
+        header("X-Journey-Key", sanitize_header(ctx.key)),
         "MIME-Version: 1.0\r\n",
     ]
     tag = _content_tag(rendered)
@@ -271,52 +291,7 @@ class Mail:
     data: bytes
 
 
-_ADDR_SPEC = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+")
 _CRLF = b"\r\n"
-
-
-def _addr_spec(addr: str, key: str) -> str:
-    """An address as the envelope and headers take it, or ValueError naming the notice."""
-    cleaned = sanitize_header(addr)
-    if not (cleaned.isascii() and _ADDR_SPEC.fullmatch(cleaned)):
-        raise ValueError(f"notice {key!r}: not an email address: {addr!r}")
-    return cleaned
-
-
-@lru_cache(maxsize=8)  # one sender for every message: parse it once
-def _sender(sender: str) -> str:
-    name, addr = parseaddr(sanitize_header(sender))
-    if not addr:
-        raise ValueError(f"the sender is not an email address: {sender!r}")
-    return formataddr((name, addr))
-
-
-def _header(name: str, value: str) -> str:
-    """One header line (CRLF) for one-line text: as is when short ASCII; folded at its
-    spaces when long ASCII; else encoded (RFC 2047, see :func:`_encoded_words`)."""
-    line = f"{name}: {value}\r\n"
-    if value.isascii() and len(line) <= 80:
-        return line
-    if value.isascii():
-        return str(email.policy.SMTP.header_factory(name, value).fold(policy=email.policy.SMTP))
-    return f"{name}: {_encoded_words(name, value)}\r\n"
-
-
-def _mailbox(name: str, display_name: str, addr: str) -> str:
-    """An address header line: ``Name <addr>``, the name quoted or encoded as needed."""
-    if display_name.isascii():
-        return _header(name, formataddr((display_name, addr)))
-    return f"{name}: {_encoded_words(name, display_name)} <{addr}>\r\n"
-
-
-def _encoded_words(name: str, text: str) -> str:
-    """``text`` as RFC 2047 encoded words (UTF-8, base64), folded onto lines of at most 76.
-
-    The whole text is encoded, spaces too, so the whitespace between two words (which a
-    reader drops) is never text's own. The standard library's ``policy.SMTP`` folding
-    lost a space of a long non-ASCII name that way, found by a Hypothesis test.
-    """
-    return Header(text, "utf-8", header_name=name).encode(linesep="\r\n")
 
 
 def _multipart(subtype: str, boundary: str, parts: list[bytes]) -> bytes:

@@ -21,7 +21,12 @@ from journey.engine.keys import change_key
 from journey.errors import JourneyError, UnknownCohort, UnknownSession
 from journey.models import Cohort, CohortEvent, EventKind, LearningSet
 from journey.programme import Milestone, Programme
-from journey.services.loading import LoadedTrainee, load_cohort, load_trainees
+from journey.services.loading import (
+    LoadedTrainee,
+    known_cohort_ids,
+    load_cohort,
+    load_trainees,
+)
 from journey.services.outbox import insert_new, notice_row
 
 UPDATED, CANCELLED = "session-updated", "session-cancelled"
@@ -126,7 +131,7 @@ def find_session(
     when the cohort has one set. Anything else is :class:`UnknownSession`, listing them.
     """
     if session.get(Cohort, cohort_id) is None:
-        raise UnknownCohort(cohort_id)
+        raise UnknownCohort(cohort_id, known=known_cohort_ids(session))
     query = select(LearningSet.id, LearningSet.name).where(LearningSet.cohort_id == cohort_id)
     sets: dict[int, str] = {i: name for i, name in session.execute(query)}
     set_id = _set_id(cohort_id, sets, set_name) if kind is EventKind.LEARNING_SET else None

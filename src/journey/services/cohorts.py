@@ -13,6 +13,7 @@ from journey.models import (
     Cohort,
     CohortEvent,
     Enrolment,
+    EnrolmentStatus,
     EventKind,
     Institution,
     LearningSet,
@@ -32,6 +33,7 @@ class ImportResult:
     sessions_moved: list[str] = field(default_factory=list)
     moved_event_ids: list[int] = field(default_factory=list)
     not_in_file: list[str] = field(default_factory=list)
+    added_ids: list[int] = field(default_factory=list)  # new enrolments
 
 
 def import_cohort(*, session: Session, spec: CohortSpec, now: datetime) -> ImportResult:
@@ -65,13 +67,14 @@ def import_cohort(*, session: Session, spec: CohortSpec, now: datetime) -> Impor
     session.flush()
     _sync_events(session, spec, {name: ls.id for name, ls in sets.items()}, result)
     seen: set[int] = set()
+    new: list[Enrolment] = []
     enrolled = {
         e.person_id: e
         for e in session.scalars(select(Enrolment).where(Enrolment.cohort_id == spec.id))
     }
     for trainee in spec.trainees:
-        enrolment, added = _enrol(
-            spec,
+        enrolment, added = enrol(
+            cohort,
             trainee,
             people[trainee.person.email],
             enrolled,
@@ -81,11 +84,13 @@ def import_cohort(*, session: Session, spec: CohortSpec, now: datetime) -> Impor
         )
         if added:
             session.add(enrolment)
+            new.append(enrolment)
         seen.add(enrolment.person_id)
         result.trainees_added += added
         result.trainees_updated += not added
     _list_absent(session, spec.id, seen, result)
     session.flush()
+    result.added_ids = [e.id for e in new]
     return result
 
 
@@ -101,16 +106,20 @@ def _fill_cohort(cohort: Cohort, spec: CohortSpec) -> None:
 
 
 def _people(session: Session, spec: CohortSpec) -> dict[str, Person]:
-    """Everyone the file names, by email: those known found in one query, the rest added,
-    then one flush (one query per person made a launch of 500 spend a second here).
-    Names are taken in the order the roles are read: organiser, mentors, facilitators,
-    trainees."""
+    """Everyone the file names, by email. Names are taken in the order the roles are read:
+    organiser, mentors, facilitators, trainees."""
     named: list[PersonSpec] = [
         spec.organiser,
         *spec.mentors,
         *(s.facilitator for s in spec.learning_sets if s.facilitator),
         *(t.person for t in spec.trainees),
     ]
+    return people_by_email(session, named)
+
+
+def people_by_email(session: Session, named: list[PersonSpec]) -> dict[str, Person]:
+    """The people named, by email: those known found in one query (their name updated), the
+    rest added, then one flush (one query per person made a launch of 500 spend a second)."""
     emails = {p.email for p in named}
     known = session.scalars(select(Person).where(Person.email.in_(emails)))
     people = {p.email: p for p in known if p.email is not None}
@@ -216,8 +225,8 @@ def _sync_events(
             result.moved_event_ids.append(event.id)
 
 
-def _enrol(
-    spec: CohortSpec,
+def enrol(
+    cohort: Cohort,
     trainee: TraineeSpec,
     person: Person,
     enrolled: dict[int, Enrolment],
@@ -225,14 +234,15 @@ def _enrol(
     mentor: Mentor | None,
     learning_set: LearningSet | None,
 ) -> tuple[Enrolment, bool]:
+    """The trainee's enrolment in ``enrolled`` (by person id), updated, or a new one."""
     enrolment = enrolled.get(person.id)
     added = enrolment is None
     if enrolment is None:
-        enrolment = enrolled[person.id] = Enrolment(cohort_id=spec.id, person_id=person.id)
+        enrolment = enrolled[person.id] = Enrolment(cohort_id=cohort.id, person_id=person.id)
     enrolment.institution_id = institution.id
     enrolment.place = trainee.place
-    enrolment.funder = spec.funder if trainee.place is Place.SUBSIDISED else None
-    enrolment.fee = spec.fee if trainee.place is Place.FEE else Decimal(0)
+    enrolment.funder = cohort.funder if trainee.place is Place.SUBSIDISED else None
+    enrolment.fee = cohort.fee if trainee.place is Place.FEE else Decimal(0)
     enrolment.follow_up = trainee.follow_up
     enrolment.mentor_id = mentor.id if mentor else None
     enrolment.learning_set_id = learning_set.id if learning_set else None
@@ -240,9 +250,16 @@ def _enrol(
 
 
 def _list_absent(session: Session, cohort_id: str, seen: set[int], result: ImportResult) -> None:
-    rows = session.execute(
+    """Trainees still enrolled whom the file no longer names (the withdrawn and the erased
+    are not listed: there is nothing more to do about them)."""
+    emails = session.scalars(
         select(Person.email)
         .join(Enrolment, Enrolment.person_id == Person.id)
-        .where(Enrolment.cohort_id == cohort_id, Enrolment.person_id.not_in(seen))
+        .where(
+            Enrolment.cohort_id == cohort_id,
+            Enrolment.person_id.not_in(seen),
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+            Person.erased_at.is_(None),
+        )
     )
-    result.not_in_file = sorted(email or "(erased)" for (email,) in rows)
+    result.not_in_file = sorted(email for email in emails if email)

@@ -1,26 +1,32 @@
 """From outbox rows to messages: the send-time gate, then the render context.
 
 Just before sending, each notice is checked again (invariant 3): the milestone is not
-done, the trainee has not withdrawn or opted out, the session has not moved. A stale
-notice is cancelled, a late one skipped; only the rest are rendered.
+done, the trainee has not withdrawn, the recipient has not opted out, the session has not
+moved, and a change to a session goes only to those who were invited to it. A stale notice
+is cancelled, a late one skipped; only the rest are rendered (:mod:`._context`). A daily
+digest gathers its held notices here and gates each one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journey.engine import Occurrence, Planner, eligibility, is_done, occurrence
-from journey.mail.render import EventInfo, NoticeContext
-from journey.models import CohortEvent, Enrolment, EventKind, LearningSet, Mentor, Notice, Person
-from journey.services.loading import LoadedCohort, LoadedTrainee, load_cohorts, load_trainees
-
+from journey.engine import is_done, occurrence
+from journey.mail.render import NoticeContext
+from journey.models import Notice, NoticeStatus
+from journey.services._context import World, build_context, load_world
+from journey.services.digest import DIGEST, NOTHING_LEFT, gather
+from journey.services.invitations import was_invited
+from journey.services.loading import LoadedCohort, LoadedTrainee
+from journey.services.outbox import MILESTONE_DONE, WITHDREW
 
 OPTED_OUT = "recipient opted out of email: tell by other means"
+NEVER_INVITED = "never invited to the session: their first invitation carries it as it is now"
+WITHDRAWN_ITEM = "trainee-withdrawn"  # a held notice that tells of the withdrawal itself
 
 
 @dataclass(frozen=True)
@@ -33,76 +39,61 @@ class Verdict:
     skip: str | None = None
 
 
-@dataclass
-class _World:
-    """Everything a batch needs, loaded in a fixed number of queries."""
-
-    cohorts: dict[str, LoadedCohort]
-    trainees: dict[int, LoadedTrainee]
-    people: dict[int, Person]
-    mentors: dict[int, Mentor]
-    sets: dict[int, LearningSet]
-    graduation: dict[int, tuple[bool | None, tuple[str, ...]]] = field(default_factory=dict)
-    planners: dict[str, Planner] = field(default_factory=dict)
-    events: dict[tuple[object, ...], tuple[EventInfo, ...]] = field(default_factory=dict)
-    _led: dict[tuple[str, str, int], tuple[str, ...]] | None = None
-
-    def person(self, person_id: int | None) -> Person | None:
-        return self.people.get(person_id) if person_id is not None else None
-
-    def planner(self, loaded: LoadedCohort) -> Planner:
-        """The cohort's planner: occurrences shared by trainees of one shape."""
-        found = self.planners.get(loaded.cohort.id)
-        if found is None:
-            found = self.planners[loaded.cohort.id] = Planner(loaded.programme, loaded.plan)
-        return found
-
-    def led_by(self, cohort_id: str, role: str, person_id: int) -> tuple[str, ...]:
-        """The active trainees a mentor or facilitator (a person) leads in a cohort, by name;
-        grouped in one pass over the batch's trainees, the first time it is asked."""
-        if self._led is None:
-            led: dict[tuple[str, str, int], list[str]] = {}
-            for t in self.trainees.values():
-                e = t.enrolment
-                if not t.record.active:
-                    continue
-                if e.mentor_id is not None:
-                    mentor = self.mentors[e.mentor_id].person_id
-                    led.setdefault((e.cohort_id, "mentor", mentor), []).append(e.person.name)
-                lset = self.sets.get(e.learning_set_id) if e.learning_set_id else None
-                if lset is not None and lset.facilitator_id is not None:
-                    key = (e.cohort_id, "facilitator", lset.facilitator_id)
-                    led.setdefault(key, []).append(e.person.name)
-            self._led = {key: tuple(sorted(names)) for key, names in led.items()}
-        return self._led.get((cohort_id, role, person_id), ())
-
-
-def _load_world(session: Session, notices: Sequence[Notice]) -> _World:
-    cohort_ids = sorted({n.cohort_id for n in notices})
-    cohorts = {c.cohort.id: c for c in load_cohorts(session, cohort_ids)}
-    trainees = {t.enrolment.id: t for ts in load_trainees(session, cohort_ids).values() for t in ts}
-    mentors = {
-        m.id: m for m in session.scalars(select(Mentor).where(Mentor.cohort_id.in_(cohort_ids)))
-    }
-    sets = {
-        s.id: s
-        for s in session.scalars(select(LearningSet).where(LearningSet.cohort_id.in_(cohort_ids)))
-    }
-    wanted = {n.person_id for n in notices} | {c.cohort.organiser_id for c in cohorts.values()}
-    wanted |= {m.person_id for m in mentors.values()}
-    wanted |= {s.facilitator_id for s in sets.values() if s.facilitator_id is not None}
-    wanted |= {t.enrolment.person_id for t in trainees.values()}
-    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(wanted)))}
-    return _World(cohorts, trainees, people, mentors, sets)
-
-
 def judge(session: Session, notices: Sequence[Notice], now: datetime) -> list[Verdict]:
-    """The send-time gate and render context for each claimed notice."""
-    world = _load_world(session, notices)
-    return [_judge_one(world, n, now) for n in notices]
+    """The send-time gate and render context for each claimed notice.
+
+    A digest gathers its held notices here and gates each one (see :func:`_judge_digest`).
+    """
+    items = gather(session, [n for n in notices if n.template == DIGEST], now)
+    world = load_world(session, [*notices, *(i for found in items.values() for i in found)])
+    return [
+        _judge_digest(world, n, items[n.id], now)
+        if n.template == DIGEST
+        else _judge_one(world, n, now)
+        for n in notices
+    ]
 
 
-def _judge_one(world: _World, notice: Notice, now: datetime) -> Verdict:
+def _judge_digest(world: World, digest: Notice, items: list[Notice], now: datetime) -> Verdict:
+    """A digest goes with the held notices still worth telling, bound to it; the others are
+    cancelled or skipped here, each with its reason. With none left it is cancelled."""
+    recipient = world.person(digest.person_id)
+    if recipient is None or recipient.email is None or recipient.erased_at is not None:
+        return Verdict(digest, cancel="recipient erased")
+    if recipient.opted_out_at is not None:
+        return Verdict(digest, cancel=OPTED_OUT)
+    told = []
+    for item in items:
+        verdict = _judge_item(world, item, now)
+        if verdict.cancel or verdict.skip:
+            item.status = NoticeStatus.CANCELLED if verdict.cancel else NoticeStatus.SKIPPED
+            item.last_error, item.digest_id = verdict.cancel or verdict.skip, None
+            continue
+        item.digest_id = digest.id
+        told.append(item)
+    if not told:
+        return Verdict(digest, cancel=NOTHING_LEFT)
+    loaded = world.cohorts[digest.cohort_id]
+    return Verdict(digest, context=build_context(world, loaded, None, digest, recipient, told))
+
+
+def _judge_item(world: World, item: Notice, now: datetime) -> Verdict:
+    """The gate for one held notice (its recipient was checked with the digest's)."""
+    trainee = world.trainees.get(item.enrolment_id) if item.enrolment_id else None
+    if trainee is None:
+        return Verdict(item, cancel="trainee erased")
+    if not trainee.record.active and item.template != WITHDRAWN_ITEM:
+        return Verdict(item, cancel=WITHDREW)
+    if item.milestone is not None:
+        reason = _stale(world.cohorts[item.cohort_id], trainee, item)
+        if reason:
+            return Verdict(item, cancel=reason)
+    if item.useful_until <= now:
+        return Verdict(item, skip="no longer useful: sent too late")
+    return Verdict(item)
+
+
+def _judge_one(world: World, notice: Notice, now: datetime) -> Verdict:
     recipient = world.person(notice.person_id)
     if recipient is None or recipient.email is None or recipient.erased_at is not None:
         return Verdict(notice, cancel="recipient erased")
@@ -111,14 +102,29 @@ def _judge_one(world: _World, notice: Notice, now: datetime) -> Verdict:
     loaded = world.cohorts[notice.cohort_id]
     trainee = world.trainees.get(notice.enrolment_id) if notice.enrolment_id else None
     if trainee is not None and not trainee.record.active:
-        return Verdict(notice, cancel="trainee withdrew")
+        return Verdict(notice, cancel=WITHDREW)
     if notice.milestone is not None and trainee is not None:
         reason = _stale(loaded, trainee, notice)
         if reason:
             return Verdict(notice, cancel=reason)
+        if notice.event_id is not None and not _invited(world, loaded, trainee, notice):
+            return Verdict(notice, cancel=NEVER_INVITED)
     if notice.useful_until <= now:
         return Verdict(notice, skip="no longer useful: sent too late")
-    return Verdict(notice, context=_context(world, loaded, trainee, notice, recipient))
+    return Verdict(notice, context=build_context(world, loaded, trainee, notice, recipient))
+
+
+def _invited(world: World, loaded: LoadedCohort, trainee: LoadedTrainee, notice: Notice) -> bool:
+    """Whether the trainee of a change notice had a calendar entry for its session."""
+    assert notice.milestone is not None
+    kind = loaded.programme.milestone(notice.milestone).sessions or ""
+    return was_invited(
+        world.invited,
+        trainee.enrolment.id,
+        notice.milestone,
+        kind,
+        trainee.record.active_from is not None,
+    )
 
 
 def _stale(loaded: LoadedCohort, trainee: LoadedTrainee, notice: Notice) -> str | None:
@@ -139,140 +145,5 @@ def _stale(loaded: LoadedCohort, trainee: LoadedTrainee, notice: Notice) -> str 
     if occ.on.isoformat() != notice.occurrence:
         return "session moved"
     if is_done(occ, trainee.record):
-        return "milestone done"
+        return MILESTONE_DONE
     return None
-
-
-def _event_info(loaded: LoadedCohort, event: CohortEvent, title: str) -> EventInfo:
-    return EventInfo(
-        uid=event.uid,
-        sequence=event.sequence,
-        title=title,
-        venue=event.venue,
-        starts_at=event.starts_at,
-        ends_at=event.ends_at,
-        timezone=loaded.cohort.timezone,
-        cancelled=event.cancelled,
-    )
-
-
-def _events_for(
-    world: _World,
-    loaded: LoadedCohort,
-    occ: Occurrence | None,
-    notice: Notice,
-    lset: LearningSet | None,
-) -> tuple[EventInfo, ...]:
-    """The sessions a notice is about: its milestone's (``occ``), or for launch notices the
-    training days (trainees) or the set's sessions (facilitators). Notices about the same
-    sessions share one answer in a batch."""
-    if notice.event_id is not None and notice.milestone is not None:  # a change notice
-        title = loaded.programme.milestone(notice.milestone).title
-        changed = [e for e in loaded.events if e.id == notice.event_id]
-        return tuple(_event_info(loaded, e, title) for e in changed)
-    ids = tuple(s.event_id for s in occ.slots) if occ else ()
-    key = (loaded.cohort.id, notice.milestone, notice.recipient_role, lset.id if lset else 0, ids)
-    found = world.events.get(key)
-    if found is None:
-        found = world.events[key] = _sessions(loaded, notice, lset, ids)
-    return found
-
-
-def _sessions(
-    loaded: LoadedCohort, notice: Notice, lset: LearningSet | None, ids: tuple[int | None, ...]
-) -> tuple[EventInfo, ...]:
-    live = [e for e in loaded.events if not e.cancelled]
-    title = loaded.cohort.title
-    if notice.milestone is None:
-        if notice.recipient_role == "facilitator" and lset is not None:
-            chosen = [e for e in live if e.learning_set_id == lset.id]
-            return tuple(_event_info(loaded, e, f"{lset.name}, session {e.number}") for e in chosen)
-        if notice.recipient_role != "trainee":
-            return ()
-        chosen = [e for e in live if e.kind is EventKind.TRAINING]
-        return tuple(_event_info(loaded, e, f"{title}: day {e.number}") for e in chosen)
-    milestone = loaded.programme.milestone(notice.milestone)
-    label = milestone.title
-    if lset is not None and milestone.sessions == "learning-set":
-        label = f"{milestone.title} ({lset.name})"
-    return tuple(_event_info(loaded, e, label) for e in live if e.id in ids)
-
-
-def _learning_set(
-    world: _World, enrolment: Enrolment | None, notice: Notice, recipient: Person
-) -> LearningSet | None:
-    """The trainee's set, or the set a facilitator leads."""
-    if enrolment is not None and enrolment.learning_set_id is not None:
-        return world.sets.get(enrolment.learning_set_id)
-    if notice.recipient_role == "facilitator":
-        led = [
-            s
-            for s in world.sets.values()
-            if s.cohort_id == notice.cohort_id and s.facilitator_id == recipient.id
-        ]
-        return min(led, key=lambda s: s.id) if led else None
-    return None
-
-
-def _context(
-    world: _World,
-    loaded: LoadedCohort,
-    trainee: LoadedTrainee | None,
-    notice: Notice,
-    recipient: Person,
-) -> NoticeContext:
-    """Everything the notice's templates may show."""
-    cohort = loaded.cohort
-    organiser = world.people[cohort.organiser_id]
-    enrolment = trainee.enrolment if trainee else None
-    mentor = world.mentors.get(enrolment.mentor_id) if enrolment and enrolment.mentor_id else None
-    mentor_person = world.person(mentor.person_id) if mentor else None
-    lset = _learning_set(world, enrolment, notice, recipient)
-    milestone = loaded.programme.milestone(notice.milestone) if notice.milestone else None
-    occ = occurrence(milestone, loaded.plan, trainee.record) if milestone and trainee else None
-    eligible, missing = _graduation(world, loaded, trainee)
-    return NoticeContext(
-        template=notice.template,
-        key=notice.key,
-        to_name=recipient.name,
-        to_email=recipient.email or "",
-        cohort_id=cohort.id,
-        cohort_title=cohort.title,
-        timezone=cohort.timezone,
-        organiser_name=organiser.name,
-        organiser_email=organiser.email or "",
-        trainee_name=enrolment.person.name if enrolment else None,
-        milestone_title=milestone.title if milestone else None,
-        due_on=occ.on if occ else None,
-        window_opens=occ.opens_on if occ else None,
-        mentor_name=mentor_person.name if mentor_person else None,
-        mentor_email=mentor_person.email if mentor_person else None,
-        learning_set=lset.name if lset else None,
-        events=_events_for(world, loaded, occ, notice, lset),
-        attach_ics=notice.attach_ics,
-        people=_people_for(world, notice, recipient),
-        eligible=eligible,
-        missing=missing,
-    )
-
-
-def _graduation(
-    world: _World, loaded: LoadedCohort, trainee: LoadedTrainee | None
-) -> tuple[bool | None, tuple[str, ...]]:
-    """Whether the trainee may graduate and what is missing (for graduation notices);
-    worked out once per trainee in a batch."""
-    if trainee is None:
-        return None, ()
-    known = world.graduation.get(trainee.enrolment.id)
-    if known is None:
-        occs = world.planner(loaded).occurrences(trainee.record)
-        eligible, missing = eligibility(loaded.programme, occs, trainee.record)
-        known = world.graduation[trainee.enrolment.id] = (eligible, tuple(missing))
-    return known
-
-
-def _people_for(world: _World, notice: Notice, recipient: Person) -> tuple[str, ...]:
-    """A mentor's trainees, or a facilitator's set members (for assignment notices)."""
-    if notice.milestone is not None or notice.recipient_role not in ("mentor", "facilitator"):
-        return ()
-    return world.led_by(notice.cohort_id, notice.recipient_role, recipient.id)

@@ -43,6 +43,7 @@ from journey.mail.transport import (
 )
 from journey.models import Notice, NoticeStatus
 from journey.services.compose import Verdict, judge
+from journey.services.digest import DIGEST, mark_told
 from journey.settings import Settings
 
 T = TypeVar("T")
@@ -325,6 +326,9 @@ class Settlements:
                     last_error=error,
                     **sent_at,
                 )
+                if status is NoticeStatus.SENT:  # a digest's held notices went with it
+                    digests = [i for i in ids if i in settled and self.about[i][1] == DIGEST]
+                    mark_told(session, digests, last_at[status, attempts, error])
         for outcome, _ in group:
             self._count(outcome, outcome.notice_id in settled)
 

@@ -91,11 +91,16 @@ def load_cohorts(session: Session, cohort_ids: Iterable[str] | None = None) -> l
     ]
 
 
+def known_cohort_ids(session: Session) -> list[str]:
+    """Every cohort id, in the order they were imported: for :class:`UnknownCohort`."""
+    return list(session.scalars(select(Cohort.id).order_by(Cohort.imported_at, Cohort.id)))
+
+
 def load_cohort(session: Session, cohort_id: str) -> LoadedCohort:
     """One cohort, or :class:`UnknownCohort`."""
     found = load_cohorts(session, [cohort_id])
     if not found:
-        raise UnknownCohort(cohort_id)
+        raise UnknownCohort(cohort_id, known=known_cohort_ids(session))
     return found[0]
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,8 @@ from journey.models import Notice, NoticeStatus
 
 INSERT_CHUNK = 500
 TRAINEE = "trainee"
+MILESTONE_DONE = "milestone done"  # why the send-time gate cancels a notice done meanwhile
+WITHDREW = "trainee withdrew"  # why a withdrawn trainee's notices are cancelled
 
 
 def held(role: str, enrolment_id: int | None) -> bool:
@@ -91,3 +94,28 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     # SQLAlchemy sends the rows as multi-row INSERTs of up to INSERT_CHUNK ("insertmanyvalues").
     # Counted from RETURNING: rowcount is -1 here on Postgres.
     return len(session.connection().execute(stmt, list(rows)).all())
+
+
+def reopen(*, session: Session, enrolment_id: int, milestone: str, now: datetime) -> int:
+    """Notices the gate cancelled because the milestone was done, made pending (or held)
+    again, where still useful: for a record taken back. The same rows, under the same keys,
+    so nothing is queued twice; none of them was ever sent. Returns how many."""
+    reopened = 0
+    for status, role_held in ((NoticeStatus.PENDING, False), (NoticeStatus.HELD, True)):
+        role = Notice.recipient_role != TRAINEE if role_held else Notice.recipient_role == TRAINEE
+        rows = session.scalars(
+            update(Notice)
+            .where(
+                Notice.enrolment_id == enrolment_id,
+                Notice.milestone == milestone,
+                Notice.status == NoticeStatus.CANCELLED,
+                Notice.last_error == MILESTONE_DONE,
+                Notice.useful_until > now,
+                role,
+            )
+            .values(status=status, last_error=None, digest_id=None)
+            .returning(Notice.id)
+            .execution_options(synchronize_session=False)
+        )
+        reopened += len(rows.all())
+    return reopened

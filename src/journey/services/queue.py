@@ -18,17 +18,22 @@ from journey.services.outbox import insert_new, notice_row
 
 @dataclass
 class QueueResult:
-    """What one pass queued: new pending notices, and late ones marked skipped."""
+    """What one pass queued: new notices (pending, or held for a digest), late ones marked
+    skipped, and reminders superseded by a later one of the same occurrence (skipped too)."""
 
     queued: int = 0
     skipped: int = 0
+    superseded: int = 0
     known: int = 0
+    digests: int = 0  # daily digests queued for the held notices due
     skipped_keys: list[str] = field(default_factory=list)
     cohort_ids: list[str] = field(default_factory=list)  # the cohorts swept
 
     def add(self, other: QueueResult) -> None:
         self.queued += other.queued
         self.skipped += other.skipped
+        self.superseded += other.superseded
+        self.digests += other.digests
         self.known += other.known
         self.skipped_keys += other.skipped_keys
         self.cohort_ids += other.cohort_ids
@@ -74,6 +79,7 @@ def recipient_id(
 
 
 LATE = "came due while nothing was sending; no longer useful"
+SUPERSEDED = "superseded by a later reminder of the same occurrence"
 
 
 def planned_row(
@@ -102,6 +108,24 @@ def planned_row(
     )
 
 
+def supersede(rows: list[dict[str, Any]]) -> int:
+    """Catch-up sends only the latest reminder: of one trainee's new rows due in one sweep,
+    those for the same person, milestone and occurrence (the 7-days-before and the
+    day-before reminders of one session, say) are marked skipped but the latest.
+    ``rows`` are in due order. Returns how many were superseded."""
+    latest: dict[tuple[object, ...], dict[str, Any]] = {}
+    for row in rows:
+        if row["status"] is not NoticeStatus.SKIPPED:
+            latest[row["person_id"], row["milestone"], row["occurrence"]] = row
+    keep = {id(row) for row in latest.values()}
+    superseded = 0
+    for row in rows:
+        if row["status"] is not NoticeStatus.SKIPPED and id(row) not in keep:
+            row["status"], row["last_error"] = NoticeStatus.SKIPPED, SUPERSEDED
+            superseded += 1
+    return superseded
+
+
 def queue_for_cohort(
     session: Session,
     loaded: LoadedCohort,
@@ -114,21 +138,24 @@ def queue_for_cohort(
     """Queue every notice due by ``now`` for the cohort's trainees, each once."""
     result = QueueResult()
     existing = set(session.scalars(select(Notice.key).where(Notice.cohort_id == loaded.cohort.id)))
-    rows = []
+    rows: list[dict[str, Any]] = []
     planner = Planner(loaded.programme, loaded.plan)
     for trainee in trainees:
+        mine = []
         for n in planner.due(trainee.record, now):
             if n.key in existing:
                 result.known += 1
                 continue
             person = recipient_id(loaded, trainee, n.to, mentors)
             if person is not None:
-                rows.append(planned_row(loaded, trainee.enrolment.id, person, n, now))
+                mine.append(planned_row(loaded, trainee.enrolment.id, person, n, now))
+        result.superseded += supersede(mine)
+        rows += mine
     for row in rows:
-        if row["status"] is NoticeStatus.SKIPPED:
+        if row["last_error"] == LATE:
             result.skipped += 1
             result.skipped_keys.append(row["key"])
-    result.queued = len(rows) - result.skipped
+    result.queued = len(rows) - result.skipped - result.superseded
     if not dry_run:
         inserted = insert_new(session, rows)
         result.known += len(rows) - inserted

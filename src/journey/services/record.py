@@ -1,4 +1,9 @@
-"""Recording completions and attendance: validated first, written in one go, idempotent."""
+"""Recording completions and attendance: validated first, written in one go, idempotent.
+
+The same command corrects a recorded date (record again with another ``on``) and takes a
+record back (``undo``); each change leaves a line of history. Status, artifacts and later
+sweeps read the completions, so they follow the corrected record by themselves.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy import ColumnElement, Delete, Update, delete, update
 from sqlalchemy.orm import Session
 
-from journey.engine import Occurrence, local_date, occurrence
-from journey.errors import JourneyError, NotApplicable, UnknownMilestone, UnknownTrainee
+from journey.engine import local_date, occurrence
+from journey.errors import (
+    JourneyError,
+    NotApplicable,
+    NothingToUndo,
+    UnknownMilestone,
+    UnknownTrainee,
+)
 from journey.models import Completion, MentoringMeeting
+from journey.services.history import note
 from journey.services.loading import LoadedCohort, LoadedTrainee, load_cohort, load_trainees
+from journey.services.outbox import reopen
 
 _MENTORING = re.compile(r"^mentoring-(\d+)$")
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A recorded date that was changed: whose, and from which day to which."""
+
+    email: str
+    old: date
+    new: date
 
 
 @dataclass
@@ -22,8 +45,31 @@ class RecordResult:
     cohort_id: str
     milestone: str
     recorded: list[str] = field(default_factory=list)  # emails newly recorded
-    already: list[str] = field(default_factory=list)  # emails recorded before
+    already: list[str] = field(default_factory=list)  # emails recorded before, unchanged
     recorded_ids: list[int] = field(default_factory=list)  # their enrolment ids
+    corrected: list[Correction] = field(default_factory=list)  # dates changed
+    undone: list[str] = field(default_factory=list)  # emails whose record was taken back
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One record of a trainee: its session number and date, and how it reads in history."""
+
+    number: int
+    day: date
+    label: str  # "listening", or "training session 2" for one of several sessions
+    chosen: bool  # the organiser chose this date for it (not a session's): it may be corrected
+
+
+@dataclass(frozen=True)
+class _Act:
+    """What one command does, carried to each trainee's step."""
+
+    session: Session
+    milestone: str
+    now: datetime
+    by: str | None
+    dry_run: bool
 
 
 def record(
@@ -35,13 +81,20 @@ def record(
     on: date | None,
     now: datetime,
     dry_run: bool = False,
+    undo: bool = False,
+    by: str | None = None,
 ) -> RecordResult:
     """Record that each trainee did ``milestone`` (on ``on``, default: today or the session).
 
     Every email is checked before anything is written; an unknown one fails the whole
     command. For the multi-day training, ``on`` picks the day, and no ``on`` means both
-    days. Recording again changes nothing. Notices already queued for it are cancelled
-    by the send-time gate. ``dry_run`` checks everything and reports, writing nothing.
+    days. Recording again changes nothing, unless ``on`` names another date for a record
+    whose date was the organiser's to give (an undated milestone, a single session
+    attended on a rearranged date): then the date is corrected. ``undo`` takes the records
+    back instead (for the training, ``on`` picks the day), and fails for everyone if anyone
+    has nothing to take back. Notices already queued are judged again at send time.
+    ``dry_run`` checks everything and reports, writing nothing. ``by`` names who acts in
+    the history (default: the OS user).
     """
     loaded = load_cohort(session, cohort_id)
     if milestone not in loaded.programme.ids:
@@ -49,13 +102,13 @@ def record(
     trainees = _find(session, loaded, emails)
     today = local_date(now, loaded.cohort.timezone)
     plans = [(t, _plan_for(loaded, t, milestone, on, today)) for t in trainees]
+    act = _Act(session, milestone, now, by, dry_run)
     result = RecordResult(cohort_id, milestone)
-    for trainee, entries in plans:
-        added = sum(_write(session, trainee, milestone, n, day, now, dry_run) for n, day in entries)
-        email = trainee.enrolment.person.email or ""
-        (result.recorded if added else result.already).append(email)
-        if added:
-            result.recorded_ids.append(trainee.enrolment.id)
+    if undo:
+        _undo_all(act, plans, on, result)
+    else:
+        for trainee, entries in plans:
+            _record_one(act, trainee, entries, result)
     session.flush()
     return result
 
@@ -76,44 +129,154 @@ def _find(session: Session, loaded: LoadedCohort, emails: Sequence[str]) -> list
 
 def _plan_for(
     loaded: LoadedCohort, trainee: LoadedTrainee, milestone: str, on: date | None, today: date
-) -> list[tuple[int, date]]:
-    """(occurrence number, date) pairs to write for one trainee."""
+) -> list[_Entry]:
+    """The records of ``milestone`` one trainee's command is about."""
     occ = occurrence(loaded.programme.milestone(milestone), loaded.plan, trainee.record)
     email = trainee.enrolment.person.email
     if occ is None:
         raise NotApplicable(f"{milestone} does not apply to {email} (no follow-up, or no set)")
     if not occ.slots:
-        return [(1, on or today)]
-    days = _session_days(occ, loaded.cohort.timezone)
+        return [_Entry(1, on or today, milestone, chosen=on is not None)]
+    days = [local_date(s.starts_at, loaded.cohort.timezone) for s in occ.slots]
+    if len(days) == 1:  # its date, or the rearranged date it was attended on
+        return [_Entry(1, on or days[0], milestone, chosen=on is not None)]
+    entries = [_Entry(n, d, f"{milestone} session {n}", False) for n, d in enumerate(days, 1)]
     if on is None:
-        return list(enumerate(days, 1))
-    if on in days:
-        return [(days.index(on) + 1, on)]
-    if len(days) == 1:
-        return [(1, on)]  # attended a rearranged session: keep the date given
+        return entries
+    if on in days:  # a different day is a different session, never a correction
+        return [entries[days.index(on)]]
     listed = ", ".join(d.isoformat() for d in days)
     raise JourneyError(f"{milestone} has no session on {on.isoformat()} (sessions: {listed})")
 
 
-def _session_days(occ: Occurrence, tz: str) -> list[date]:
-    return [local_date(s.starts_at, tz) for s in occ.slots]
+def _record_one(
+    act: _Act, trainee: LoadedTrainee, entries: list[_Entry], out: RecordResult
+) -> None:
+    """Write one trainee's new records, or correct the date, and say so in the history."""
+    email = trainee.enrolment.person.email or ""
+    new = [e for e in entries if _write(act, trainee, e)]
+    if new:
+        out.recorded.append(email)
+        out.recorded_ids.append(trainee.enrolment.id)
+        _history(act, trainee, "record", _listing(new, "recorded"))
+    elif corrected := _correct(act, trainee, entries, email):
+        out.corrected.append(corrected)
+    else:
+        out.already.append(email)
 
 
-def _write(
-    session: Session,
-    trainee: LoadedTrainee,
-    milestone: str,
-    number: int,
-    day: date,
-    now: datetime,
-    dry_run: bool,
-) -> bool:
+def _write(act: _Act, trainee: LoadedTrainee, entry: _Entry) -> bool:
     """Add one record unless the trainee has it already; True if it is new."""
-    if (milestone, number) in trainee.record.done:
+    if (act.milestone, entry.number) in trainee.record.done:
         return False
-    if not dry_run:
-        session.add(_row(trainee, milestone, number, day, now))
+    if not act.dry_run:
+        act.session.add(_row(trainee, act.milestone, entry.number, entry.day, act.now))
     return True
+
+
+def _correct(
+    act: _Act, trainee: LoadedTrainee, entries: list[_Entry], email: str
+) -> Correction | None:
+    """A date the organiser gives replaces the one stored; a session's own date never does."""
+    if len(entries) != 1 or not entries[0].chosen:
+        return None
+    entry = entries[0]
+    old = trainee.record.done[(act.milestone, entry.number)]
+    if old == entry.day:
+        return None
+    if not act.dry_run:
+        act.session.execute(_set_date(trainee.enrolment.id, act.milestone, entry))
+    detail = f"{entry.label}: {old.isoformat()} -> {entry.day.isoformat()}"
+    _history(act, trainee, "record-correct", detail)
+    return Correction(email, old, entry.day)
+
+
+def _undo_all(
+    act: _Act,
+    plans: list[tuple[LoadedTrainee, list[_Entry]]],
+    on: date | None,
+    out: RecordResult,
+) -> None:
+    """Take back each trainee's records, having checked that every one of them has some."""
+    found = [(t, _recorded(act.milestone, t, entries)) for t, entries in plans]
+    missing = [t.enrolment.person.email or "" for t, entries in found if not entries]
+    if missing:
+        what = act.milestone + (f" on {on.isoformat()}" if on else "")
+        raise NothingToUndo(missing, what)
+    for trainee, entries in found:
+        if not act.dry_run:
+            act.session.execute(_remove(trainee.enrolment.id, act.milestone, entries))
+            reopen(
+                session=act.session,
+                enrolment_id=trainee.enrolment.id,
+                milestone=act.milestone,
+                now=act.now,
+            )
+        out.undone.append(trainee.enrolment.person.email or "")
+        _history(act, trainee, "record-undo", _listing(entries, "undone"))
+
+
+def _recorded(milestone: str, trainee: LoadedTrainee, entries: list[_Entry]) -> list[_Entry]:
+    """The planned records the trainee has, as stored; a date the organiser gave must match."""
+    stored = trainee.record.done
+    return [
+        _Entry(e.number, day, e.label, e.chosen)
+        for e in entries
+        if (day := stored.get((milestone, e.number))) is not None and (not e.chosen or day == e.day)
+    ]
+
+
+def _listing(entries: list[_Entry], done: str) -> str:
+    """``training session 1 (2026-09-25), training session 2 (2026-09-26) undone``."""
+    return ", ".join(f"{e.label} ({e.day.isoformat()})" for e in entries) + f" {done}"
+
+
+def _history(act: _Act, trainee: LoadedTrainee, action: str, detail: str) -> None:
+    """One line per trainee and change; for mentoring only its number and date (confidential)."""
+    if act.dry_run:
+        return
+    enrolment = trainee.enrolment
+    note(
+        session=act.session,
+        at=act.now,
+        by=act.by,
+        action=action,
+        detail=detail,
+        cohort_id=enrolment.cohort_id,
+        enrolment_id=enrolment.id,
+        person_id=enrolment.person_id,
+    )
+
+
+def _set_date(enrolment_id: int, milestone: str, entry: _Entry) -> Update:
+    mentoring = _MENTORING.match(milestone)
+    if mentoring:
+        meeting = _meeting(enrolment_id, int(mentoring[1]))
+        return update(MentoringMeeting).where(*meeting).values(met_on=entry.day)
+    found = _completions(enrolment_id, milestone, [entry.number])
+    return update(Completion).where(*found).values(completed_on=entry.day)
+
+
+def _remove(enrolment_id: int, milestone: str, entries: list[_Entry]) -> Delete:
+    mentoring = _MENTORING.match(milestone)
+    if mentoring:
+        return delete(MentoringMeeting).where(*_meeting(enrolment_id, int(mentoring[1])))
+    numbers = [e.number for e in entries]
+    return delete(Completion).where(*_completions(enrolment_id, milestone, numbers))
+
+
+def _meeting(enrolment_id: int, number: int) -> tuple[ColumnElement[bool], ...]:
+    return (MentoringMeeting.enrolment_id == enrolment_id, MentoringMeeting.number == number)
+
+
+def _completions(
+    enrolment_id: int, milestone: str, numbers: list[int]
+) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Completion.enrolment_id == enrolment_id,
+        Completion.milestone == milestone,
+        Completion.occurrence.in_(numbers),
+    )
 
 
 def _row(

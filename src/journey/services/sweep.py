@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 from journey.engine.keys import launch_key
 from journey.errors import UnknownCohort
 from journey.models import Cohort, Enrolment, EnrolmentStatus, LearningSet, Mentor
-from journey.services.loading import LoadedCohort, LoadedTrainee, load_cohorts, load_trainees
+from journey.services.digest import queue_digests
+from journey.services.loading import (
+    LoadedCohort,
+    LoadedTrainee,
+    known_cohort_ids,
+    load_cohorts,
+    load_trainees,
+)
 from journey.services.outbox import insert_new, notice_row
 from journey.services.queue import QueueResult, adopt_rules, queue_for_cohort
 
@@ -57,6 +64,8 @@ def sweep(
                 session, loaded, trainees[loaded.cohort.id], mentors, now, dry_run=dry_run
             )
         )
+    if not dry_run:
+        total.digests = queue_digests(session=session, now=now)
     return total
 
 
@@ -81,7 +90,7 @@ def launch(
     """
     cohort = session.get(Cohort, cohort_id)
     if cohort is None:
-        raise UnknownCohort(cohort_id)
+        raise UnknownCohort(cohort_id, known=known_cohort_ids(session))
     first = cohort.launched_at is None
     if first and not dry_run:
         cohort.launched_at = now
@@ -99,6 +108,8 @@ def launch(
         insert_new(session, rows)
     mentors = mentor_people(session, [cohort_id])
     result.due = queue_for_cohort(session, loaded, trainees, mentors, now, dry_run=dry_run)
+    if not dry_run:
+        result.due.digests = queue_digests(session=session, now=now)
     return result
 
 

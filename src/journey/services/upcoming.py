@@ -9,8 +9,9 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, aliased
 
 from journey.engine import Planner
-from journey.models import Enrolment, Notice, NoticeStatus, Person
+from journey.models import Enrolment, Mentor, Notice, NoticeStatus, Person
 from journey.services.loading import load_cohorts, load_trainees
+from journey.services.queue import SUPERSEDED
 
 
 @dataclass(frozen=True)
@@ -22,34 +23,58 @@ class UpcomingNotice:
     template: str
     milestone: str
     queued: bool  # already in the outbox
+    # The recipient opted out of email: the send-time gate will cancel it, so the
+    # organiser tells them by other means (a phone call).
+    tell_by_other_means: bool = False
 
 
 def upcoming(
     *, session: Session, now: datetime, days: int, cohort_id: str | None = None
 ) -> list[UpcomingNotice]:
-    """Queued-but-unsent notices, then those the engine plans for the next ``days`` days."""
+    """Queued-but-unsent notices, then those the engine plans for the next ``days`` days.
+
+    Notices to someone who opted out of email are listed too, marked
+    ``tell_by_other_means``: they will not be sent, and the organiser should pass them on.
+    """
     out = _queued(session, cohort_id)
-    end = now + timedelta(days=days)
+    out += _planned(session, now, now + timedelta(days=days), cohort_id)
+    out.sort(key=lambda u: (u.due_at, u.cohort_id, u.trainee, u.template))
+    return out
+
+
+def _planned(
+    session: Session, start: datetime, end: datetime, cohort_id: str | None
+) -> list[UpcomingNotice]:
+    """What the engine plans between ``start`` and ``end`` for launched cohorts' trainees."""
     ids = [cohort_id] if cohort_id else None
     cohorts = [c for c in load_cohorts(session, ids) if c.cohort.launched_at is not None]
     trainees = load_trainees(session, [c.cohort.id for c in cohorts], active_only=True)
+    opted_out = set(session.scalars(select(Person.id).where(Person.opted_out_at.is_not(None))))
+    mentors = _mentors(session, [c.cohort.id for c in cohorts]) if opted_out else {}
+    out = []
     for loaded in cohorts:
         planner = Planner(loaded.programme, loaded.plan)
         for t in trainees[loaded.cohort.id]:
-            for n in planner.between(t.record, now, end):
-                out.append(
-                    UpcomingNotice(
-                        n.due_at,
-                        loaded.cohort.id,
-                        n.to,
-                        t.enrolment.person.name,
-                        n.template,
-                        n.milestone,
-                        False,
-                    )
+            e = t.enrolment
+            to = {
+                "trainee": e.person_id,
+                "organiser": loaded.cohort.organiser_id,
+                "mentor": mentors.get(e.mentor_id) if e.mentor_id is not None else None,
+            }
+            out += [
+                UpcomingNotice(
+                    n.due_at, loaded.cohort.id, n.to, e.person.name, n.template, n.milestone,
+                    False, to.get(n.to) in opted_out,
                 )
-    out.sort(key=lambda u: (u.due_at, u.cohort_id, u.trainee, u.template))
+                for n in planner.between(t.record, start, end)
+            ]  # fmt: skip
     return out
+
+
+def _mentors(session: Session, cohort_ids: list[str]) -> dict[int, int]:
+    """Mentor id to the mentor's person id, for the cohorts given."""
+    query = select(Mentor.id, Mentor.person_id).where(Mentor.cohort_id.in_(cohort_ids))
+    return {mentor_id: person_id for mentor_id, person_id in session.execute(query)}
 
 
 def _queued(session: Session, cohort_id: str | None) -> list[UpcomingNotice]:
@@ -63,14 +88,19 @@ def skipped(*, session: Session, queued_at: datetime) -> list[UpcomingNotice]:
 
     After an outage the organiser gets this list, to follow up by hand where it matters.
     """
-    return _outbox(session, Notice.status == NoticeStatus.SKIPPED, Notice.created_at == queued_at)
+    return _outbox(
+        session,
+        Notice.status == NoticeStatus.SKIPPED,
+        Notice.created_at == queued_at,
+        Notice.last_error != SUPERSEDED,
+    )
 
 
 def _outbox(session: Session, *conditions: ColumnElement[bool]) -> list[UpcomingNotice]:
     """Outbox rows matching ``conditions``; "about" is the trainee, else the recipient."""
     recipient, trainee = aliased(Person), aliased(Person)
     query = (
-        select(Notice, recipient.name, trainee.name)
+        select(Notice, recipient.name, trainee.name, recipient.opted_out_at)
         .join(recipient, recipient.id == Notice.person_id)
         .outerjoin(Enrolment, Enrolment.id == Notice.enrolment_id)
         .outerjoin(trainee, trainee.id == Enrolment.person_id)
@@ -80,7 +110,7 @@ def _outbox(session: Session, *conditions: ColumnElement[bool]) -> list[Upcoming
     return [
         UpcomingNotice(
             n.due_at, n.cohort_id, n.recipient_role, about or to, n.template,
-            n.milestone or "launch", True,
+            n.milestone or "launch", True, opted_out is not None,
         )
-        for n, to, about in session.execute(query)
+        for n, to, about, opted_out in session.execute(query)
     ]  # fmt: skip

@@ -1,0 +1,60 @@
+"""Late joiners: ``journey cohort add``."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from journey.cli._app import NowOption, cohort_app, database_url, now_from
+
+
+@cohort_app.command("add")
+def cohort_add(
+    cohort: Annotated[str, typer.Argument(help="Cohort id.")],
+    roster: Annotated[
+        Path,
+        typer.Option(help="Roster rows for the newcomers (the roster's columns: name,email,…)."),
+    ],
+    on: Annotated[
+        str | None,
+        typer.Option("--on", help="The day they joined (YYYY-MM-DD). Default: now."),
+    ] = None,
+    now: NowOption = None,
+) -> None:
+    """Add trainees to a cohort, checked against it as stored; all or nothing. In a launched
+    cohort each gets a welcome that names only the sessions still to come, with an invitation
+    to those, and their mentor and facilitator are told; nothing is sent for milestones already
+    past when they joined.
+
+    \b
+    Example: journey cohort add mk-2026 --roster newcomers.csv --on 2026-11-16
+    """
+    from journey.db import session_scope
+    from journey.engine import local_moment
+    from journey.models import Cohort
+    from journey.services.joining import add_trainees, read_additions
+    from journey.timeutil import parse_day
+
+    at = now_from(now)
+    with session_scope(database_url()) as session:
+        trainees = read_additions(session=session, cohort_id=cohort, path=roster)
+        found = session.get(Cohort, cohort)
+        assert found is not None  # read_additions checked
+        joined_at = local_moment(parse_day(on), time(0), found.timezone) if on else at
+        result = add_trainees(
+            session=session, cohort_id=cohort, trainees=trainees, joined_at=joined_at, now=at
+        )
+    typer.echo(f"Added {len(result.emails)} trainees to {cohort}: {', '.join(result.emails)}.")
+    if result.launched:
+        typer.echo(
+            f"  {result.welcomes} welcomes queued, naming only the sessions still to come; "
+            f"{result.told} notices to their mentors and facilitators, for their daily digest. "
+            "`journey remind` sends them."
+        )
+    else:
+        typer.echo(
+            "  The cohort is not launched yet: `journey launch` welcomes them with the rest."
+        )

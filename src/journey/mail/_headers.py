@@ -1,0 +1,99 @@
+"""Mail header lines, written as the bytes that go on the wire (CRLF line ends).
+
+People's text reaches a header only through :func:`sanitize_header`, so a name can never
+start a header of its own. Short ASCII goes as it is; long ASCII is folded at its spaces;
+anything else is encoded (RFC 2047). A URL header is neither: see :func:`unsubscribe`.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import re
+import unicodedata
+from email.header import Header
+from email.utils import formataddr, parseaddr
+from functools import lru_cache
+from urllib.parse import quote
+
+MAX_LINE = 998  # RFC 5322: no line may be longer, CRLF excluded
+_SHORT = 80  # a header line this long (CRLF included) goes as it is
+_ADDR_SPEC = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+")
+
+
+def sanitize_header(value: str) -> str:
+    """Make text safe for a mail header: no CR/LF or other control characters, one line.
+
+    Line and paragraph separators and every control character become spaces; runs of
+    whitespace collapse to one space; the ends are stripped.
+    """
+    if value.isprintable():  # no control characters or separators: the common case
+        return " ".join(value.split())
+    cleaned = "".join(
+        " " if unicodedata.category(char) in {"Cc", "Zl", "Zp"} else char for char in value
+    )
+    return " ".join(cleaned.split())
+
+
+def addr_spec(addr: str, key: str) -> str:
+    """An address as the envelope and headers take it, or ValueError naming the notice."""
+    cleaned = sanitize_header(addr)
+    if not (cleaned.isascii() and _ADDR_SPEC.fullmatch(cleaned)):
+        raise ValueError(f"notice {key!r}: not an email address: {addr!r}")
+    return cleaned
+
+
+@lru_cache(maxsize=8)  # one sender for every message: parse it once
+def sender_mailbox(value: str) -> str:
+    """The From mailbox, ``Name <addr>``, or ValueError when it holds no address."""
+    name, addr = parseaddr(sanitize_header(value))
+    if not addr:
+        raise ValueError(f"the sender is not an email address: {value!r}")
+    return formataddr((name, addr))
+
+
+def header(name: str, value: str) -> str:
+    """One header line (CRLF) for one-line text: as is when short ASCII; folded at its
+    spaces when long ASCII; else encoded (RFC 2047, see :func:`_encoded_words`)."""
+    line = f"{name}: {value}\r\n"
+    if value.isascii() and len(line) <= _SHORT:
+        return line
+    if value.isascii():
+        return str(email.policy.SMTP.header_factory(name, value).fold(policy=email.policy.SMTP))
+    return f"{name}: {_encoded_words(name, value)}\r\n"
+
+
+def mailbox(name: str, display_name: str, addr: str) -> str:
+    """An address header line: ``Name <addr>``, the name quoted or encoded as needed."""
+    if display_name.isascii():
+        return header(name, formataddr((display_name, addr)))
+    return f"{name}: {_encoded_words(name, display_name)} <{addr}>\r\n"
+
+
+def _encoded_words(name: str, text: str) -> str:
+    """``text`` as RFC 2047 encoded words (UTF-8, base64), folded onto lines of at most 76.
+
+    The whole text is encoded, spaces too, so the whitespace between two words (which a
+    reader drops) is never text's own. The standard library's ``policy.SMTP`` folding
+    lost a space of a long non-ASCII name that way, found by a Hypothesis test.
+    """
+    return Header(text, "utf-8", header_name=name).encode(linesep="\r\n")
+
+
+def unsubscribe(*, organiser: str, recipient: str, cohort_id: str) -> str:
+    """The ``List-Unsubscribe`` line (RFC 2369): a mailto to the organiser whose subject
+    names who asks and for which cohort, so a mail client's "unsubscribe" writes the
+    request the organiser acts on (``journey person opt-out``). Both addresses are plain
+    addr-specs (see :func:`addr_spec`); the URL is percent-encoded (RFC 6068).
+
+    A URL is never folded inside its angle brackets (readers take the whitespace out, and
+    :func:`header` would encode a long one as RFC 2047 words, which no client reads as a
+    URL): a long one goes on a continuation line of its own. Should even that pass 998
+    characters (absurdly long addresses), the subject is left out.
+    """
+    subject = f"Stop emails to {recipient} ({sanitize_header(cohort_id)})"
+    to = f"mailto:{quote(organiser, safe='@+')}"
+    url = f"<{to}?subject={quote(subject, safe='@')}>"
+    if len(url) + 1 > MAX_LINE:
+        url = f"<{to}>"
+    line = f"List-Unsubscribe: {url}\r\n"
+    return line if len(line) <= _SHORT else f"List-Unsubscribe:\r\n {url}\r\n"
