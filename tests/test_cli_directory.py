@@ -217,6 +217,27 @@ def test_an_organiser_sees_held_notices_and_the_digest_and_nothing_changes(
     assert outbox(url) == before
 
 
+def test_a_sent_digest_and_what_it_told_are_shown_with_their_words(
+    settings: Settings, cohort_id: str
+) -> None:
+    """After the digest went: its subject, its items "in digest"; and a trainee's reminder
+    about a milestone done since keeps its own subject."""
+    url = settings.database_url
+    at = utc("2026-09-29T08:05")
+    with session_scope(url) as session:
+        launch(session=session, cohort_id=cohort_id, now=utc(LAUNCHED))
+        sweep(session=session, now=at)
+    deliver_all(url=url, settings=settings, now=at)
+    out = ok("person", "show", "organiser@example.org", "--now", "2026-09-29T10:00")
+    [digest] = [line for line in out.splitlines() if "Follow-up digest" in line]
+    assert "Follow-up digest, Tuesday 29 September 2026: 20 to note" in digest
+    checks = [line for line in out.splitlines() if "│ Attendance check: " in line]
+    assert len(checks) == 20 and all(line.endswith("│ in digest │") for line in checks)
+    ok("record", cohort_id, AISHA, "training", "--now", "2026-09-29T10:00")
+    mine = ok("person", "show", AISHA, "--now", "2026-09-29T10:00")
+    assert "Reminder: Two-Day Training, Friday 25 September" in mine
+
+
 def test_an_unknown_email_is_one_line_and_exit_code_1(settings: Settings, cohort_id: str) -> None:
     result = journey("person", "show", "nobody@example.org", probe_prefect=True)
     assert (result.returncode, result.stdout) == (1, "")

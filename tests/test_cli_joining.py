@@ -124,7 +124,7 @@ def test_a_join_date_before_the_cohort_was_imported_writes_nothing(
     )  # fmt: skip
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == (
-        "Error: --on 2026-07-01 is before cohort 'mk-2026' was imported (2026-08-01)\n"
+        "Error: join date 2026-07-01 is before cohort 'mk-2026' was imported (2026-08-01)\n"
     )
     assert newcomer_notices(settings.database_url) == []
     with session_scope(settings.database_url) as session:

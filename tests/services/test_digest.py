@@ -118,3 +118,25 @@ def test_mentors_hear_about_their_own_mentees_once_a_day(
     text = tim.get_body(("plain",)).get_content()
     assert "Mentoring meeting 1, due" in text and "Margaret O'Connor" in text
     assert "Aisha Rahman" not in text  # Amrit's mentee, not Tim's
+
+
+def test_an_opted_out_organisers_digest_and_what_it_held_are_cancelled_once(
+    use_smtp: Settings, cohort_id: str, smtp_server: SmtpServer
+) -> None:
+    """Nothing waits for a digest that can never go: no new digest the next day."""
+    from sqlalchemy import update
+
+    from journey.models import Person
+    from journey.services.compose import OPTED_OUT
+
+    url = use_smtp.database_url
+    with session_scope(url) as session:
+        launch(session=session, cohort_id=cohort_id, now=LAUNCH)
+        session.execute(update(Person).where(Person.email == ORGANISER).values(opted_out_at=LAUNCH))
+    sweep_and_deliver(use_smtp, "2026-09-29T08:00")
+    about, digests = held_and_digests(url)
+    assert about == {("missed-organiser", "cancelled"): 20}
+    assert [(d.status.value, d.last_error) for d in digests] == [("cancelled", OPTED_OUT)]
+    sweep_and_deliver(use_smtp, "2026-09-30T08:00")
+    assert len(held_and_digests(url)[1]) == 1
+    assert to(smtp_server, ORGANISER) == []

@@ -16,7 +16,8 @@ from journey.cli._app import NowOption, cohort_app, database_url, now_from, pers
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from journey.services.directory import CohortSummary, NoticeLine, PersonView
+    from journey.services.directory import CohortSummary
+    from journey.services.person import NoticeLine, PersonView
 
 NONE = "—"
 EXAMPLE_IMPORT = "journey cohort import COHORT.yaml --roster ROSTER.csv"
@@ -64,7 +65,7 @@ def person_show(
     Example: journey person show aisha.rahman@example.org
     """
     from journey.db import session_scope
-    from journey.services.directory import person_view
+    from journey.services.person import person_view
 
     with session_scope(database_url()) as session:
         view = person_view(session=session, email=email, now=now_from(now))

@@ -16,17 +16,28 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from journey.mail.render import EventInfo
 
 PRODID = "-//Leadership Journey//journey//EN"
 LINE_OCTETS = 75  # longest content line before folding, CRLF excluded (RFC 5545 3.1)
 _TEXT_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n"})
 _BREAKING = {"Cc", "Zl", "Zp"}  # control characters, line and paragraph separators
 _PARAM_SWAPS = str.maketrans({'"': "'", "\\": "/"})
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    """One calendar event: a training day, a learning-set session, the graduation."""
+
+    uid: str
+    sequence: int
+    title: str
+    venue: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    cancelled: bool = False
 
 
 def _utc(value: datetime, what: str) -> str:

@@ -34,7 +34,7 @@ from journey.mail._headers import (
     sender_mailbox,
     unsubscribe,
 )
-from journey.mail.calendar import build_ics, method_for
+from journey.mail.calendar import EventInfo, build_ics, method_for
 
 __all__ = [
     "DigestGroup",
@@ -53,20 +53,6 @@ __all__ = [
 
 _KIND = re.compile(r"[a-z0-9][a-z0-9-]*")
 _BLANK_LINES = re.compile(r"\n{3,}")
-
-
-@dataclass(frozen=True)
-class EventInfo:
-    """One calendar event: a training day, a learning-set session, the graduation."""
-
-    uid: str
-    sequence: int
-    title: str
-    venue: str
-    starts_at: datetime
-    ends_at: datetime
-    timezone: str
-    cancelled: bool = False
 
 
 @dataclass(frozen=True)

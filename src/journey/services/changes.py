@@ -167,10 +167,15 @@ def _set_id(cohort_id: str, sets: dict[int, str], name: str | None) -> int:
     raise UnknownSession(f"cohort {cohort_id!r} has {problem} It has: {', '.join(sorted(ids))}")
 
 
+def session_label(kind: EventKind, number: int, set_name: str | None) -> str:
+    """How an organiser calls a session: ``Set A, session 2``, ``training day 1``."""
+    if kind is EventKind.LEARNING_SET:
+        return f"{set_name}, session {number}"
+    return "graduation" if kind is EventKind.GRADUATION else f"training day {number}"
+
+
 def _label(event: CohortEvent, sets: dict[int, str]) -> str:
-    if event.kind is EventKind.LEARNING_SET:
-        return f"{sets[event.learning_set_id or 0]}, session {event.number}"
-    return "graduation" if event.kind is EventKind.GRADUATION else f"training day {event.number}"
+    return session_label(event.kind, event.number, sets.get(event.learning_set_id or 0))
 
 
 def _listing(events: Iterable[CohortEvent], sets: dict[int, str]) -> str:

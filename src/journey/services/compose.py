@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journey.engine import is_done, occurrence
@@ -54,14 +55,47 @@ def judge(session: Session, notices: Sequence[Notice], now: datetime) -> list[Ve
     ]
 
 
+def contexts(session: Session, notices: Sequence[Notice]) -> list[NoticeContext | None]:
+    """Each notice's render context with today's data, whatever the gate would say: for
+    showing what a notice said or will say (``journey person show``). Reads only; a digest
+    shows the held notices it told. None where the recipient is erased, or the notice
+    names what no longer exists (a milestone taken out of the programme, say)."""
+    digests = [n.id for n in notices if n.template == DIGEST and n.id is not None]
+    told: dict[int, list[Notice]] = {}
+    if digests:
+        for item in session.scalars(select(Notice).where(Notice.digest_id.in_(digests))):
+            told.setdefault(item.digest_id or 0, []).append(item)
+    world = load_world(session, [*notices, *(i for found in told.values() for i in found)])
+    return [_context_of(world, n, told.get(n.id or 0, [])) for n in notices]
+
+
+def _context_of(world: World, notice: Notice, items: list[Notice]) -> NoticeContext | None:
+    recipient = world.person(notice.person_id)
+    if recipient is None or recipient.email is None:
+        return None
+    if notice.template == DIGEST and not items:
+        return None
+    loaded = world.cohorts[notice.cohort_id]
+    trainee = world.trainees.get(notice.enrolment_id) if notice.enrolment_id else None
+    try:
+        return build_context(world, loaded, trainee, notice, recipient, items)
+    except (KeyError, ValueError):  # e.g. a milestone no longer in the programme
+        return None
+
+
 def _judge_digest(world: World, digest: Notice, items: list[Notice], now: datetime) -> Verdict:
     """A digest goes with the held notices still worth telling, bound to it; the others are
     cancelled or skipped here, each with its reason. With none left it is cancelled."""
     recipient = world.person(digest.person_id)
+    refused = None
     if recipient is None or recipient.email is None or recipient.erased_at is not None:
-        return Verdict(digest, cancel="recipient erased")
-    if recipient.opted_out_at is not None:
-        return Verdict(digest, cancel=OPTED_OUT)
+        refused = "recipient erased"
+    elif recipient.opted_out_at is not None:
+        refused = OPTED_OUT
+    if refused is not None or recipient is None:  # what it held goes with it
+        for item in items:
+            item.status, item.last_error, item.digest_id = NoticeStatus.CANCELLED, refused, None
+        return Verdict(digest, cancel=refused)
     told = []
     for item in items:
         verdict = _judge_item(world, item, now)

@@ -15,7 +15,7 @@ A held notice that comes due after today's digest went waits for tomorrow's.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, or_, select, update
@@ -30,7 +30,6 @@ from journey.services.outbox import insert_new, notice_row
 DIGEST = "digest"
 NOTHING_LEFT = "nothing left to tell"
 DIGEST_USEFUL = timedelta(days=7)
-ORGANISER = "organiser"
 
 # What each held notice's template asks of its reader, as a digest heading's second half.
 NEEDS = {
@@ -47,7 +46,8 @@ def queue_digests(*, session: Session, now: datetime) -> int:
     """Queue today's digest for each person with held notices due and not yet told.
 
     One query finds them; the digest's day is the local date, in the cohort's time zone, of
-    the earliest such notice's cohort. Returns how many digests were new.
+    the earliest such notice's cohort. Returns how many digests were queued (new, or
+    reopened after one that day had nothing left to tell).
     """
     rows = session.execute(
         select(
@@ -78,30 +78,26 @@ def queue_digests(*, session: Session, now: datetime) -> int:
         )
         for (person_id, role), (cohort_id, tz) in first.items()
     ]
-    return insert_new(session, digests) + _reopen([d["key"] for d in digests], now)(session)
+    return insert_new(session, digests) + _reopen(session, [d["key"] for d in digests], now)
 
 
-def _reopen(keys: list[str], now: datetime) -> Callable[[Session], int]:
+def _reopen(session: Session, keys: list[str], now: datetime) -> int:
     """Today's digests that went out with nothing to tell (what they held was done by then),
     pending again: they sent nothing, so a day still gets at most one email."""
-
-    def run(session: Session) -> int:
-        if not keys:
-            return 0
-        rows = session.scalars(
-            update(Notice)
-            .where(
-                Notice.key.in_(keys),
-                Notice.status == NoticeStatus.CANCELLED,
-                Notice.last_error == NOTHING_LEFT,
-            )
-            .values(status=NoticeStatus.PENDING, last_error=None, due_at=now)
-            .returning(Notice.id)
-            .execution_options(synchronize_session=False)
+    if not keys:
+        return 0
+    rows = session.scalars(
+        update(Notice)
+        .where(
+            Notice.key.in_(keys),
+            Notice.status == NoticeStatus.CANCELLED,
+            Notice.last_error == NOTHING_LEFT,
         )
-        return len(rows.all())
-
-    return run
+        .values(status=NoticeStatus.PENDING, last_error=None, due_at=now)
+        .returning(Notice.id)
+        .execution_options(synchronize_session=False)
+    )
+    return len(rows.all())
 
 
 def _untold(digest_id: int | None = None) -> ColumnElement[bool]:

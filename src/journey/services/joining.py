@@ -26,7 +26,7 @@ from journey.cohort_input import read_text
 from journey.cohort_roster import CohortFacts, check_roster, csv_rows
 from journey.engine import local_date
 from journey.engine.keys import about_trainee_key, launch_key
-from journey.errors import InputProblem, InvalidInput, JourneyError, UnknownCohort
+from journey.errors import DateOutOfRange, InputProblem, InvalidInput, JourneyError, UnknownCohort
 from journey.models import (
     Cohort,
     Enrolment,
@@ -199,14 +199,16 @@ def add_trainees(
     if cohort is None:
         raise UnknownCohort(cohort_id, known=known_cohort_ids(session))
     tz = cohort.timezone
-    if local_date(joined_at, tz) < local_date(cohort.imported_at, tz):
-        imported = local_date(cohort.imported_at, tz).isoformat()
-        raise JourneyError(
-            f"--on {local_date(joined_at, tz).isoformat()} is before cohort {cohort_id!r} "
-            f"was imported ({imported})"
+    day, imported, today = (local_date(t, tz) for t in (joined_at, cohort.imported_at, now))
+    if day < imported:
+        raise DateOutOfRange(
+            f"join date {day.isoformat()} is before cohort {cohort_id!r} was imported "
+            f"({imported.isoformat()})"
         )
-    if joined_at > now:
-        raise JourneyError(f"--on {local_date(joined_at, tz).isoformat()} is in the future")
+    if day > today:
+        raise DateOutOfRange(
+            f"join date {day.isoformat()} is in the future (today is {today.isoformat()} in {tz})"
+        )
     people = people_by_email(session, [t.person for t in trainees])
     institutions = {i.name: i for i in session.scalars(select(Institution))}
     mentors = {
