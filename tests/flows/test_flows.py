@@ -81,7 +81,8 @@ def test_trainee_journey_is_named_and_tagged_for_the_cohort(
     assert tags == ["cohort:mk-2026"]
     result = state.result()
     assert result["position"] == "training"
-    assert result["queued"]["queued"] == 2  # her -7d and -1d training reminders
+    # Her -7d and -1d training reminders are both due: only the latest goes (catch-up).
+    assert (result["queued"]["queued"], result["queued"]["superseded"]) == (1, 1)
 
 
 def test_record_completion_with_bad_input_fails_the_run_and_writes_nothing(
