@@ -502,3 +502,21 @@ def test_a_subject_names_the_local_day_of_a_session() -> None:
     assert format_short_date(date(2027, 6, 17)) == "Thursday 17 June"
     with pytest.raises(ValueError, match="expected a date or an event, got datetime"):
         format_short_date(late.starts_at)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Change of plan: Action Learning Set 1 (Set A), now Thursday 10 December",
+        "Attendance check: Margaret O'Connor, Action Learning Set 1 (Set A) and more words "
+        "than fit on two lines of a header, so that it folds twice at least (twice)",
+    ],
+)
+def test_a_long_ascii_subject_folds_at_spaces_and_reads_back_exactly(subject: str) -> None:
+    rendered = RenderedNotice(subject=subject, text="Hello\n", html="<p>Hello</p>", ics=None)
+    mail = build_message(make_context(), rendered, sender=SENDER, date=SENT_AT)
+    head = mail.data.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    folded = head.split("\r\nSubject:", 1)[1].split("\r\nDate:", 1)[0]
+    assert folded.startswith(f" {subject.split()[0]}")  # not a bare break after the colon
+    assert all(len(x) <= 78 for x in f"Subject:{folded}".split("\r\n"))
+    assert folded.count("\r\n") >= 1 and reparse(mail)["Subject"] == subject

@@ -225,6 +225,9 @@ def test_a_moved_session_cancels_old_reminders_and_sends_an_updated_invitation(
         r.message for r in smtp_server.messages[before:] if r.message["Message-ID"] in updated
     ]
     assert len(updates) == 7
+    assert {u["Subject"] for u in updates} == {
+        "Change of plan: Action Learning Set 1 (Set A), now Thursday 10 December"
+    }
     [ics] = [p for p in updates[0].iter_attachments() if p.get_content_type() == "text/calendar"]
     calendar = Calendar.from_ical(ics.get_payload(decode=True))
     [event] = calendar.walk("VEVENT")
@@ -256,6 +259,7 @@ def test_a_cancelled_session_sends_a_cancelling_invitation(
     before = len(smtp_server.messages)
     assert deliver_all(url=url, settings=use_smtp, now=at).sent == 14
     message = smtp_server.messages[before].message
+    assert message["Subject"] == "Cancelled: Graduation, Thursday 17 June"
     [ics] = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
     calendar = Calendar.from_ical(ics.get_payload(decode=True))
     [event] = calendar.walk("VEVENT")

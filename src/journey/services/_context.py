@@ -132,6 +132,10 @@ def _events_for(
     answer in a batch."""
     if notice.event_id is not None and notice.milestone is not None:  # a change notice
         title = loaded.programme.milestone(notice.milestone).title
+        if lset is not None and any(
+            e.learning_set_id == lset.id for e in loaded.events if e.id == notice.event_id
+        ):
+            title = f"{title} ({lset.name})"
         changed = [e for e in loaded.events if e.id == notice.event_id]
         return tuple(_event_info(loaded, e, title) for e in changed)
     ids = tuple(s.event_id for s in occ.slots) if occ else ()
