@@ -1,7 +1,7 @@
 """Probes: what single steps cost, and what a proposed change would save.
 
 - :func:`settle_probe`: recording one outcome, through the product's own
-  ``journey.services.delivery._settle`` (a session, an UPDATE … RETURNING, a commit), as
+  ``journey.services._leases._settle`` (a session, an UPDATE … RETURNING, a commit), as
   it is and with ``PRAGMA synchronous=NORMAL`` added to the connection; and one UPDATE
   for a whole batch in one commit.
 """
@@ -15,7 +15,7 @@ from sqlalchemy import event, select, update
 from bench.measure import timed
 from journey.db import get_engine, session_scope
 from journey.models import Notice, NoticeStatus
-from journey.services import delivery
+from journey.services import _leases
 
 WORKER = "bench-probe"
 
@@ -37,7 +37,7 @@ def _settle_each(url: str, ids: list[int]) -> float:
 
     def each() -> None:
         for notice_id in ids:
-            delivery._settle(
+            _leases._settle(
                 url,
                 WORKER,
                 [notice_id],

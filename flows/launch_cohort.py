@@ -9,7 +9,7 @@ from prefect import flow
 from journey.flows.naming import add_tags, launch_name
 from journey.flows.params import CohortId, DryRun, Now
 from journey.tasks.common import resolve_now
-from journey.tasks.deliver import deliver_until_done
+from journey.tasks.deliver import deliver_until_done, fail_if_incomplete
 from journey.tasks.plan import plan_launch
 from journey.tasks.publish import publish_cohort
 
@@ -19,7 +19,8 @@ def launch_cohort(cohort_id: CohortId, now: Now = None, dry_run: DryRun = False)
     """Launch a cohort and send what is due at once. Safe to run again.
 
     The launch time is kept from the first run; milestones already past at launch send
-    nothing.
+    nothing. The run ends Failed, after launching and publishing, when delivery fell
+    short (server or outbox unavailable, notices deferred or failed for good).
 
     Args:
         cohort_id: The cohort's id, e.g. mk-2026.
@@ -30,6 +31,8 @@ def launch_cohort(cohort_id: CohortId, now: Now = None, dry_run: DryRun = False)
     at = resolve_now(now)
     summary = plan_launch(cohort_id, at, dry_run)
     if not dry_run:
-        summary["delivery"] = deliver_until_done(at).summary()
+        delivered = deliver_until_done(at)
+        summary["delivery"] = delivered.summary()
         summary["artifacts"] = publish_cohort(cohort_id, at)
+        fail_if_incomplete(delivered, summary)
     return summary

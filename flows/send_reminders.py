@@ -9,7 +9,7 @@ from prefect import flow
 from journey.flows.naming import add_tags, reminders_name
 from journey.flows.params import CohortIds, DryRun, Now
 from journey.tasks.common import resolve_now
-from journey.tasks.deliver import deliver_until_done
+from journey.tasks.deliver import deliver_until_done, fail_if_incomplete
 from journey.tasks.plan import queue_due
 from journey.tasks.publish import publish_cohort
 
@@ -22,7 +22,9 @@ def send_reminders(
 
     Prefect units are batches, not notices: one queueing task and one task per batch
     of deliveries, whatever the number of trainees. Anything left pending by an outage
-    goes out now if still useful; the rest was marked skipped when queued.
+    goes out now if still useful; the rest was marked skipped when queued. The run ends
+    Failed, after queueing and publishing, when delivery fell short (server or outbox
+    unavailable, notices deferred or failed for good), with the reason as its message.
 
     Args:
         now: When to act as if it is (UTC unless an offset is given). Default: the current time.
@@ -34,7 +36,9 @@ def send_reminders(
     queued = queue_due(at, cohort_ids, None, dry_run)
     summary: dict[str, Any] = {"queued": queued}
     if not dry_run:
-        summary["delivery"] = deliver_until_done(at).summary()
+        delivered = deliver_until_done(at)
+        summary["delivery"] = delivered.summary()
         for cohort_id in queued["cohorts"]:
             publish_cohort(cohort_id, at)
+        fail_if_incomplete(delivered, summary)
     return summary

@@ -14,7 +14,7 @@ from journey.flows.naming import add_tags, journey_name
 from journey.flows.params import CohortId, DryRun, Email, Now
 from journey.services.loading import load_cohort, load_trainees
 from journey.tasks.common import resolve_now, settings
-from journey.tasks.deliver import deliver_until_done
+from journey.tasks.deliver import deliver_until_done, fail_if_incomplete
 from journey.tasks.plan import queue_due
 
 
@@ -54,5 +54,7 @@ def trainee_journey(
     state = evaluate_trainee(cohort_id, email, at)
     state["queued"] = queue_due(at, [cohort_id], state["enrolment_id"], dry_run)
     if not dry_run:
-        state["delivery"] = deliver_until_done(at).summary()
+        delivered = deliver_until_done(at)
+        state["delivery"] = delivered.summary()
+        fail_if_incomplete(delivered, state)
     return state

@@ -1,8 +1,16 @@
-"""Delivery task: one batch per task run (claim, gate, render, send, mark)."""
+"""Delivery task: one batch per task run (claim, gate, render, send, mark).
+
+Retries: an unreachable mail server is already retried inside the batch, with the
+``smtp_retry_delays`` back-off, and an unwritable outbox folder will not mend itself in a
+minute; both come back as a result (``unavailable``), not an exception, so the task's
+retries never multiply those waits. The task's own retries are for what raises (a
+database that blinked): the batch gives its claims back first, so a retry can take them.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from prefect import get_run_logger, task
 
@@ -30,7 +38,7 @@ def deliver_one_batch(now: datetime, worker: str) -> DeliveryResult:
             result.destination,
         )
     if result.unavailable:
-        get_run_logger().warning("mail server unavailable: %s", result.unavailable)
+        get_run_logger().warning("delivery stopped: %s", result.unavailable)
     emit_failures(result.outcomes)
     return result
 
@@ -57,3 +65,12 @@ def deliver_until_done(now: datetime, max_batches: int = 1000) -> DeliveryResult
         except Exception:  # telling is best effort: never hide why a run stopped
             get_run_logger().warning("could not emit journey.notices.sent", exc_info=True)
     return total
+
+
+def fail_if_incomplete(result: DeliveryResult, summary: dict[str, Any]) -> None:
+    """End the flow run Failed when delivery fell short, with the reason as its message,
+    so the Prefect UI, automations and the CLI's exit code all see it; call it last, once
+    the run has recorded and published what it did (``summary``, carried by the error)."""
+    error = result.incomplete(summary)
+    if error is not None:
+        raise error  # Prefect logs it, with the run's other logs, and fails the run with it

@@ -141,7 +141,9 @@ def test_import_record_and_status_as_an_organiser_would(settings: Settings) -> N
 def test_attendance_from_a_csv_file(settings: Settings, cohort_id: str, tmp_path: Path) -> None:
     sheet = tmp_path / "set-1.csv"
     sheet.write_text("name,email\nAisha,aisha.rahman@example.org\nYusuf,yusuf.patel@example.org\n")
-    result = journey("record", cohort_id, f"@{sheet}", "learning-set-1")
+    result = journey(
+        "record", cohort_id, f"@{sheet}", "learning-set-1", "--now", "2026-12-09T12:00"
+    )
     assert (result.returncode, result.stdout) == (0, "learning-set-1: 2 recorded.\n")
 
 

@@ -30,14 +30,14 @@ YUSUF = "yusuf.patel@example.org"
 NOW = "2026-11-28T12:00"
 
 
-def run(*args: str) -> tuple[int, str, str]:
+def run(*args: str, now: str = NOW) -> tuple[int, str, str]:
     """``journey record ARGS --now NOW``: exit code, output, and whether Prefect was imported."""
-    result = journey("record", "mk-2026", *args, "--now", NOW, probe_prefect=True)
+    result = journey("record", "mk-2026", *args, "--now", now, probe_prefect=True)
     return result.returncode, result.stdout, result.stderr
 
 
-def ok(*args: str) -> str:
-    code, out, err = run(*args)
+def ok(*args: str, now: str = NOW) -> str:
+    code, out, err = run(*args, now=now)
     assert (code, err) == (0, "no prefect\n"), err
     return out
 
@@ -170,11 +170,14 @@ def test_another_date_corrects_the_record_and_the_same_date_changes_nothing(
 def test_a_single_session_attended_on_a_rearranged_date_can_be_corrected(
     settings: Settings, cohort_id: str
 ) -> None:
-    """Set B's first session is on 8 Dec; attended on the 10th, then put back to the 8th."""
-    url = settings.database_url
-    ok(AISHA, "learning-set-1", "--on", "2026-12-10")
-    assert ok(AISHA, "learning-set-1") == "learning-set-1: 0 recorded, 1 already recorded.\n"
-    assert ok(AISHA, "learning-set-1", "--on", "2026-12-08") == (
+    """Set B's first session is on 8 Dec; attended on the 10th, then put back to the 8th
+    (recorded once the session has happened: on the 11th)."""
+    url, now = settings.database_url, "2026-12-11T12:00"
+    ok(AISHA, "learning-set-1", "--on", "2026-12-10", now=now)
+    assert ok(AISHA, "learning-set-1", now=now) == (
+        "learning-set-1: 0 recorded, 1 already recorded.\n"
+    )
+    assert ok(AISHA, "learning-set-1", "--on", "2026-12-08", now=now) == (
         f"learning-set-1: 0 recorded, 1 date corrected ({AISHA}: 2026-12-10 -> 2026-12-08).\n"
     )
     assert records(url) == [(AISHA, "learning-set-1", 1, date(2026, 12, 8))]

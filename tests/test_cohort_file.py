@@ -563,8 +563,10 @@ def test_duplicate_trainee_email_names_the_first_row() -> None:
     ]
 
 
-def test_trainee_sharing_a_mentor_email_is_not_a_duplicate() -> None:
-    spec = load(roster=roster_csv(row(email="tim@example.org")))
+def test_a_mentor_may_also_be_a_trainee_under_the_same_name() -> None:
+    trainee = row(name="Tim Norwood", email="tim@example.org", follow_up="no", mentor="",
+                  learning_set="")  # fmt: skip
+    spec = load(roster=roster_csv(trainee))
     assert spec.trainees[0].person.email == "tim@example.org"
 
 
@@ -598,6 +600,164 @@ def test_many_problems_are_all_listed_sorted_by_file_and_row() -> None:
     ]
     assert "roster.csv:3: institution: unknown institution 'Nowhere'" in found
     assert "roster.csv:4: learning_set: follow_up is no but a learning set is given" in found
+
+
+# --- what the database could not hold, or would get wrong (issue 11) -------------------
+
+LONG = "x" * 201
+DAYS = BASE_COHORT["training"]["days"]
+SAM = "organiser@example.org"
+
+
+def one_set(**fields: Any) -> list[dict[str, Any]]:
+    """The base cohort's learning set, with fields replaced."""
+    return [{**BASE_COHORT["learning_sets"][0], **fields}]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle", "expected"),
+    [
+        ({"title": "T" * 5000}, "title:", "title: too long: 5000 characters (at most 200)"),
+        ({"id": "a" * 65}, "id:", "id: too long: 65 characters (at most 64)"),
+        ({"timezone": "Z" * 65}, "timezone:", "timezone: too long: 65 characters (at most 64)"),
+        ({"funder": LONG}, "funder:", "funder: too long: 201 characters (at most 200)"),
+        ({"organiser": {"name": "N" * 10000, "email": "organiser@example.org"}}, "organiser:",
+         "organiser.name: too long: 10000 characters (at most 200)"),
+        ({"training": {"venue": LONG, "days": DAYS}}, "venue: xxx",
+         "training.venue: too long: 201 characters (at most 200)"),
+        ({"institutions": [{"name": LONG, "member": True}]}, "name: xxx",
+         "institutions[0].name: too long: 201 characters (at most 200)"),
+        ({"learning_sets": one_set(name="S" * 101)}, "name: SSS",
+         "learning_sets[0].name: too long: 101 characters (at most 100)"),
+        ({"learning_sets": one_set(venue=LONG)}, "venue: xxx",
+         "learning_sets[0].venue: too long: 201 characters (at most 200)"),
+        ({"graduation": {"venue": LONG, "at": "2027-06-17T18:00/20:00"}}, "graduation:",
+         "graduation.venue: too long: 201 characters (at most 200)"),
+        ({"programme": "p" * 301}, "programme:",
+         "programme: too long: 301 characters (at most 300)"),
+        ({"fee": "1e30"}, "fee:", "fee: expected less than 100000000, got '1e30'"),
+        ({"fee": 1e30}, "fee:", "fee: expected less than 100000000, got 1e+30"),
+        ({"fee": 100000000}, "fee:", "fee: expected less than 100000000, got 100000000"),
+        ({"fee": "12.345"}, "fee:", "fee: expected at most 2 decimal places, got '12.345'"),
+        ({"fee": ".nan"}, "fee:", "fee: expected a number, 0 or more, got '.nan'"),
+        ({"graduation": {"venue": "Hall", "at": "2026-09-20T18:00/20:00"}}, "graduation:",
+         "graduation.at: starts before the training ends (2026-09-26 16:30)"),
+        ({"graduation": {"venue": "Hall", "at": "2026-09-26T12:00/13:00"}}, "graduation:",
+         "graduation.at: starts before the training ends (2026-09-26 16:30)"),
+        ({"learning_sets": one_set(sessions=["2026-09-01T17:30/19:30",
+                                              "2027-02-04T17:30/19:30", "2027-04-01T17:30/19:30"])},
+         "sessions:", "learning_sets[0].sessions[0]: starts before the training ends"
+         " (2026-09-26 16:30)"),
+        ({"mentors": [{"name": "Jose Garcia", "email": "jösé@exämple.org"}]}, "Jose Garcia",
+         "mentors[0].email: 'jösé@exämple.org' is not an address this system can send to:"
+         " use an ASCII address"),
+        ({"learning_sets": one_set(facilitator={"name": "Sam R", "email": SAM})}, "facilitator:",
+         "learning_sets[0].facilitator.email: 'organiser@example.org' is Sam Rivers"
+         " (cohort.yaml:4, organiser.email), not 'Sam R'; use the same name"),
+    ],
+)  # fmt: skip
+def test_cohort_file_value_the_database_would_get_wrong(
+    overrides: dict[str, Any], needle: str, expected: str
+) -> None:
+    text = cohort_yaml(**overrides)
+    assert problems(text) == [f"cohort.yaml:{line_of(text, needle)}: {expected}"]
+
+
+@pytest.mark.parametrize("fee", [0, "0", 99999999.99, "99999999.99", "12.500", 12.5, "1e3"])
+def test_fees_the_column_holds_are_taken(fee: Any) -> None:
+    assert load(cohort_yaml(fee=fee)).fee == Decimal(str(fee))
+
+
+def test_a_graduation_right_after_the_training_is_taken() -> None:
+    spec = load(cohort_yaml(graduation={"venue": "Hall", "at": "2026-09-26T16:30/18:00"}))
+    assert spec.graduation is not None
+
+
+def test_a_defaulted_time_zone_is_marked_so_the_import_can_say_so() -> None:
+    assert load(cohort_yaml(timezone=DROP)).timezone_defaulted
+    assert load(cohort_yaml(timezone="")).timezone_defaulted
+    assert not load(cohort_yaml(timezone="Europe/London")).timezone_defaulted
+
+
+MENTOR_LINE = line_of(cohort_yaml(), "Tim Norwood")
+NO_FOLLOW_UP = {"follow_up": "no", "mentor": "", "learning_set": ""}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"name": "N" * 201}, "name: too long: 201 characters (at most 200)"),
+        ({"email": "jösé@exämple.org"}, "email: 'jösé@exämple.org' is not an address this"
+         " system can send to: use an ASCII address"),
+        ({"email": "jose@exämple.org"}, "email: 'jose@exämple.org' is not an address this"
+         " system can send to: use an ASCII address"),
+        ({"email": "jösé@"}, "email: 'jösé@' is not a valid email address: There must be"
+         " something after the @-sign."),
+        ({"name": "Tim Norwood", "email": "tim@example.org"},
+         "mentor: a trainee cannot be their own mentor"),
+        ({"name": "Helen Okafor", "email": "helen@example.org"},
+         "learning_set: a trainee cannot be in the set they facilitate ('Set A')"),
+        ({"name": "Timothy Norwood", "email": "tim@example.org", **NO_FOLLOW_UP},
+         f"email: 'tim@example.org' is Tim Norwood (cohort.yaml:{MENTOR_LINE}, mentors[0].email),"
+         " not 'Timothy Norwood'; use the same name"),
+        ({"name": "Sam", "email": "ORGANISER@example.org", **NO_FOLLOW_UP},
+         "email: 'organiser@example.org' is Sam Rivers (cohort.yaml:4, organiser.email),"
+         " not 'Sam'; use the same name"),
+    ],
+)  # fmt: skip
+def test_roster_row_the_system_would_get_wrong(overrides: dict[str, str], expected: str) -> None:
+    assert problems(roster=roster_csv(row(**overrides))) == [f"roster.csv:2: {expected}"]
+
+
+def test_the_same_address_under_two_names_in_the_roster_is_one_problem() -> None:
+    roster = roster_csv(row(), row(name="Annie Lee", place="fee"))
+    assert problems(roster=roster) == ["roster.csv:3: email: 'ann@example.org' is already on row 2"]
+
+
+def test_an_inline_trainee_under_a_mentors_address_is_named_by_its_line() -> None:
+    trainee = {**BASE_ROW, "name": "Timothy", "email": "tim@example.org", **NO_FOLLOW_UP}
+    text = cohort_yaml(trainees=[trainee])
+    assert problems(text) == [
+        f"cohort.yaml:{line_of(text, 'Timothy')}: trainees[0].email: 'tim@example.org' is Tim"
+        f" Norwood (cohort.yaml:{MENTOR_LINE}, mentors[0].email), not 'Timothy'; use the same name"
+    ]
+
+
+OUTSIDE = (
+    "is outside the cohort file's folder: give default, or the path of a programme file in"
+    " that folder"
+)
+
+
+@pytest.mark.parametrize(
+    "given", ["/etc/passwd", "../elsewhere/x.yaml", "link.yaml", "sub/../../elsewhere/x.yaml"]
+)
+def test_a_programme_file_outside_the_cohort_folder_is_not_read(given: str) -> None:
+    write("elsewhere/x.yaml", default_programme_text())
+    write("cohorts/sub/keep", "")
+    Path("cohorts/link.yaml").symlink_to(Path("../elsewhere/x.yaml"))
+    text = cohort_yaml(programme=given)
+    with pytest.raises(InvalidInput) as info:
+        read_cohort(write("cohorts/cohort.yaml", text))
+    assert [str(p) for p in info.value.problems] == [
+        f"cohorts/cohort.yaml:{line_of(text, 'programme:')}: programme: {given!r} {OUTSIDE}"
+    ]
+
+
+def test_a_link_to_a_programme_inside_the_folder_is_read() -> None:
+    write("cohorts/progs/custom.yaml", default_programme_text())
+    Path("cohorts/link.yaml").symlink_to(Path("progs/custom.yaml"))
+    spec = read_cohort(write("cohorts/cohort.yaml", cohort_yaml(programme="link.yaml")))
+    assert spec.programme == default_programme_text()
+
+
+def test_a_programme_that_is_not_yaml_is_named_by_its_line_and_not_quoted() -> None:
+    write("custom.yaml", "id: custom\ntitle: Custom\nsecret: [hunter2\nmilestones: []\n")
+    text = cohort_yaml(programme="custom.yaml")
+    assert problems(text) == [
+        f"cohort.yaml:{line_of(text, 'programme:')}: programme: custom.yaml:"
+        " not valid YAML at line 4"
+    ]
 
 
 # --- places report ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
@@ -17,7 +18,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from journey.cohort_input import YamlDoc, child, read_text
+from journey.cohort_input import (
+    YamlDoc,
+    child,
+    column_digits,
+    column_length,
+    read_text,
+    same_name_problems,
+)
 from journey.cohort_roster import (
     CohortFacts,
     RosterRow,
@@ -27,14 +35,15 @@ from journey.cohort_roster import (
 )
 from journey.cohort_slots import (
     DEFAULT_TIMEZONE,
-    SlotError,
-    order_problems,
-    parse_slot,
+    read_graduation,
+    read_learning_sets,
+    read_training,
     zone_problem,
 )
 from journey.errors import InputProblem, InvalidInput, ProgrammeError
-from journey.programme import Programme, load_programme, parse_programme
-from journey.specs import CohortSpec, InstitutionSpec, LearningSetSpec, PersonSpec, Place, SlotSpec
+from journey.models import Cohort, Enrolment, Institution
+from journey.programme import Programme, load_programme, parse_programme, programme_path
+from journey.specs import CohortSpec, InstitutionSpec, PersonSpec, Place
 
 __all__ = ["places_report", "read_cohort"]
 
@@ -43,6 +52,12 @@ _FIELDS = (
     "mentors", "learning_sets", "graduation", "programme", "trainees",
 )  # fmt: skip
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+# The longest text each field may hold: its columns' length in the models.
+_ID, _TITLE = column_length(Cohort.id), column_length(Cohort.title)
+_TIMEZONE, _PROGRAMME = column_length(Cohort.timezone), column_length(Cohort.programme_name)
+_FUNDER = column_length(Cohort.funder, Enrolment.funder)
+_INSTITUTION = column_length(Institution.name)
+_FEE_DIGITS, _FEE_DECIMALS = column_digits(Cohort.fee)
 
 
 def read_cohort(cohort_path: Path, roster_path: Path | None = None) -> CohortSpec:
@@ -60,6 +75,7 @@ def read_cohort(cohort_path: Path, roster_path: Path | None = None) -> CohortSpe
     if spec is not None:
         rows = _roster_rows(doc, roster_path, roster_text)
         spec = replace(spec, trainees=check_roster(rows, _facts(spec), problems))
+        problems += same_name_problems(_people(spec))
     if problems or spec is None:
         raise InvalidInput(sorted(problems, key=lambda p: (p.file, p.row or 0)))
     return spec
@@ -79,7 +95,19 @@ def _roster_rows(
 def _facts(spec: CohortSpec) -> CohortFacts:
     """What the roster is checked against."""
     sets = tuple(s.name for s in spec.learning_sets)
-    return CohortFacts(spec.institutions, spec.mentors, sets, spec.funder)
+    facilitators = {s.name: s.facilitator.email for s in spec.learning_sets if s.facilitator}
+    return CohortFacts(
+        spec.institutions, spec.mentors, sets, spec.funder, facilitators=facilitators
+    )
+
+
+def _people(spec: CohortSpec) -> Iterator[PersonSpec]:
+    """Everyone the files name, in the order they are read (a trainee listed twice, which
+    is a problem already, once)."""
+    yield spec.organiser
+    yield from spec.mentors
+    yield from (s.facilitator for s in spec.learning_sets if s.facilitator)
+    yield from {t.person.email: t.person for t in reversed(spec.trainees)}.values()
 
 
 def _cohort(doc: YamlDoc, path: Path) -> CohortSpec | None:
@@ -87,17 +115,18 @@ def _cohort(doc: YamlDoc, path: Path) -> CohortSpec | None:
     data = doc.mapping(doc.data, "", _FIELDS)
     if data is None:
         return None
-    cohort_id, title = _cohort_id(doc, data), doc.text(data, "", "title")
+    cohort_id, title = _cohort_id(doc, data), doc.text(data, "", "title", _TITLE)
     zone_name = _timezone(doc, data)
     zone = ZoneInfo(zone_name)
     organiser = doc.person(data.get("organiser"), "organiser")
-    funder, fee = doc.text(data, "", "funder", required=False) or None, _fee(doc, data)
-    training_venue, training_days = _training(doc, data, zone)
+    funder, fee = doc.text(data, "", "funder", _FUNDER, required=False) or None, _fee(doc, data)
+    training_venue, training_days = read_training(doc, data, zone)
+    ends = max((day.ends_at for day in training_days), default=None)
     institutions, mentors = _institutions(doc, data), _mentors(doc, data)
     programme_text, programme_name, programme = _programme(doc, data, path.parent)
     needed = programme.learning_set_sessions if programme is not None else None
-    learning_sets = _learning_sets(doc, data, zone, needed)
-    graduation_venue, graduation = _graduation(doc, data, zone)
+    learning_sets = read_learning_sets(doc, data, zone, needed, ends)
+    graduation_venue, graduation = read_graduation(doc, data, zone, ends)
     return CohortSpec(
         id=cohort_id,
         title=title,
@@ -115,12 +144,13 @@ def _cohort(doc: YamlDoc, path: Path) -> CohortSpec | None:
         programme=programme_text,
         programme_name=programme_name,
         source=str(path),
+        timezone_defaulted=not data.get("timezone"),
     )
 
 
 def _cohort_id(doc: YamlDoc, data: dict[str, Any]) -> str:
     """The cohort's id, a slug."""
-    value = doc.text(data, "", "id")
+    value = doc.text(data, "", "id", _ID)
     if value and not _SLUG.match(value):
         message = "use 2 to 63 lowercase letters, digits and dashes, not starting with a dash"
         doc.add("id", f"{value!r} is not a valid id: {message}")
@@ -130,6 +160,9 @@ def _cohort_id(doc: YamlDoc, data: dict[str, Any]) -> str:
 def _timezone(doc: YamlDoc, data: dict[str, Any]) -> str:
     """The cohort's IANA time zone (the default, after a problem, if it is unknown)."""
     value = data.get("timezone") or DEFAULT_TIMEZONE  # absent or blank: the default
+    if isinstance(value, str) and len(value) > _TIMEZONE:
+        doc.add("timezone", f"too long: {len(value)} characters (at most {_TIMEZONE})")
+        return DEFAULT_TIMEZONE
     problem = zone_problem(value)
     if problem:
         doc.add("timezone", problem)
@@ -138,22 +171,30 @@ def _timezone(doc: YamlDoc, data: dict[str, Any]) -> str:
 
 
 def _fee(doc: YamlDoc, data: dict[str, Any]) -> Decimal:
-    """The fee per fee-paying place: a number, 0 or more (0 when not given)."""
+    """The fee per fee-paying place (0 when not given): a number the fee columns can hold,
+    0 or more, below 10 to the power of their whole digits, in whole pence at most."""
     value = data.get("fee", 0)
     fee = Decimal(-1)
     if isinstance(value, int | float | str) and not isinstance(value, bool):
         with suppress(InvalidOperation):
             fee = Decimal(str(value).strip())
+    limit = 10 ** (_FEE_DIGITS - _FEE_DECIMALS)
     if not fee.is_finite() or fee < 0:
         doc.add("fee", f"expected a number, 0 or more, got {value!r}")
-        return Decimal(0)
-    return fee
+    elif fee >= limit:
+        doc.add("fee", f"expected less than {limit}, got {value!r}")
+    elif -int(fee.normalize().as_tuple().exponent) > _FEE_DECIMALS:
+        doc.add("fee", f"expected at most {_FEE_DECIMALS} decimal places, got {value!r}")
+    else:
+        return fee
+    return Decimal(0)
 
 
 def _programme(
     doc: YamlDoc, data: dict[str, Any], folder: Path
 ) -> tuple[str, str, Programme | None]:
-    """(stored text or "default", name as given, the parsed programme if it is valid)."""
+    """(stored text or "default", name as given, the parsed programme if it is valid).
+    A programme file is read only from the cohort file's folder (see ``programme_path``)."""
     value = data.get("programme", "default")
     if not isinstance(value, str) or not value.strip():
         doc.add("programme", "expected default or the path of a programme file")
@@ -161,9 +202,13 @@ def _programme(
     name = value.strip()
     if name == "default":
         return "default", "default", load_programme("default")
-    path = folder / name
-    if not path.is_file():
-        doc.add("programme", f"no programme file at {path}")
+    if len(name) > _PROGRAMME:
+        doc.add("programme", f"too long: {len(name)} characters (at most {_PROGRAMME})")
+        return "default", name, None
+    try:
+        path = programme_path(name, folder)
+    except ProgrammeError as exc:
+        doc.add("programme", str(exc))
         return "default", name, None
     text = read_text(path, doc.problems)
     if text is None:
@@ -173,64 +218,6 @@ def _programme(
     except ProgrammeError as exc:
         doc.add("programme", str(exc))
         return text, name, None
-
-
-def _slot(doc: YamlDoc, value: Any, path: str, zone: ZoneInfo) -> SlotSpec | None:
-    """One session, or None after recording why it cannot be read."""
-    try:
-        return parse_slot(value, zone)
-    except SlotError as exc:
-        doc.add(path, str(exc))
-        return None
-
-
-def _slots(doc: YamlDoc, value: Any, path: str, zone: ZoneInfo) -> tuple[SlotSpec, ...]:
-    """A required, non-empty list of sessions in increasing order."""
-    items = doc.items(value, path, required=True)
-    if isinstance(value, list) and not items:
-        doc.add(path, "give at least one session")
-    slots = [_slot(doc, item, child(path, i), zone) for i, item in enumerate(items)]
-    for index, message in order_problems(slots):
-        doc.add(child(path, index), message)
-    return tuple(slot for slot in slots if slot is not None)
-
-
-def _training(
-    doc: YamlDoc, data: dict[str, Any], zone: ZoneInfo
-) -> tuple[str, tuple[SlotSpec, ...]]:
-    """The Two-Day Training's venue and days."""
-    fields = doc.mapping(data.get("training"), "training", ("venue", "days"))
-    if fields is None:
-        return "", ()
-    venue = doc.text(fields, "training", "venue")
-    return venue, _slots(doc, fields.get("days"), "training.days", zone)
-
-
-def _graduation(
-    doc: YamlDoc, data: dict[str, Any], zone: ZoneInfo
-) -> tuple[str | None, SlotSpec | None]:
-    """The Graduation event's venue and slot, if the cohort file gives one."""
-    if data.get("graduation") is None:
-        return None, None
-    fields = doc.mapping(data["graduation"], "graduation", ("venue", "at"))
-    if fields is None:
-        return None, None
-    venue = doc.text(fields, "graduation", "venue")
-    if fields.get("at") is None:
-        doc.add("graduation.at", "required")
-        return venue, None
-    return venue, _slot(doc, fields["at"], "graduation.at", zone)
-
-
-def _unique(doc: YamlDoc, path: str, value: str, seen: dict[str, str]) -> bool:
-    """Whether ``value`` (compared case-insensitively) is new; a problem if it is not."""
-    key = value.casefold()
-    if key in seen:
-        doc.add(path, f"{value!r} is listed twice (first on line {doc.line(seen[key])})")
-        return False
-    if value:
-        seen[key] = path
-    return True
 
 
 def _institutions(doc: YamlDoc, data: dict[str, Any]) -> tuple[InstitutionSpec, ...]:
@@ -245,9 +232,9 @@ def _institutions(doc: YamlDoc, data: dict[str, Any]) -> tuple[InstitutionSpec, 
         path = child("institutions", index)
         fields = doc.mapping(item, path, ("name", "member"))
         if fields is not None:
-            name = doc.text(fields, path, "name")
+            name = doc.text(fields, path, "name", _INSTITUTION)
             member = doc.flag(fields, path, "member")
-            if _unique(doc, child(path, "name"), name, seen):
+            if doc.unique(child(path, "name"), name, seen):
                 found.append(InstitutionSpec(name, member))
     return tuple(found)
 
@@ -259,33 +246,8 @@ def _mentors(doc: YamlDoc, data: dict[str, Any]) -> tuple[PersonSpec, ...]:
     for index, item in enumerate(doc.items(data.get("mentors"), "mentors")):
         path = child("mentors", index)
         mentor = doc.person(item, path)
-        if _unique(doc, child(path, "email"), mentor.email, seen):
+        if doc.unique(child(path, "email"), mentor.email, seen):
             found.append(mentor)
-    return tuple(found)
-
-
-def _learning_sets(
-    doc: YamlDoc, data: dict[str, Any], zone: ZoneInfo, needed: int | None
-) -> tuple[LearningSetSpec, ...]:
-    """The Action Learning Sets; names unique, each with the programme's session count."""
-    found: list[LearningSetSpec] = []
-    seen: dict[str, str] = {}
-    for index, item in enumerate(doc.items(data.get("learning_sets"), "learning_sets")):
-        path = child("learning_sets", index)
-        fields = doc.mapping(item, path, ("name", "venue", "sessions", "facilitator"))
-        if fields is None:
-            continue
-        name, venue = doc.text(fields, path, "name"), doc.text(fields, path, "venue")
-        sessions = _slots(doc, fields.get("sessions"), child(path, "sessions"), zone)
-        given = fields.get("sessions")
-        if needed is not None and isinstance(given, list) and given and len(given) != needed:
-            message = f"{len(given)} sessions given; the programme needs exactly {needed}"
-            doc.add(child(path, "sessions"), message)
-        facilitator = None
-        if fields.get("facilitator") is not None:
-            facilitator = doc.person(fields["facilitator"], child(path, "facilitator"))
-        if _unique(doc, child(path, "name"), name, seen):
-            found.append(LearningSetSpec(name, venue, sessions, facilitator))
     return tuple(found)
 
 

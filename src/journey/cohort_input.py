@@ -16,9 +16,12 @@ from typing import Any
 
 import yaml
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Numeric, String
+from sqlalchemy.orm import InstrumentedAttribute
 
 from journey.errors import InputProblem
-from journey.specs import PersonSpec
+from journey.models import Person
+from journey.specs import Origin, PersonSpec
 
 _BOM = b"\xef\xbb\xbf"
 _LAST_STEP = re.compile(r"(?:^|\.)[^.\[]*$|\[\d+\]$")
@@ -45,24 +48,77 @@ def read_text(path: Path, problems: list[InputProblem]) -> str | None:
         return None
 
 
-def text_problem(value: str) -> str | None:
-    """Why a piece of people's text is unacceptable, or None if it is fine."""
+def column_length(*columns: InstrumentedAttribute[Any]) -> int:
+    """The most characters a text stored in all of ``columns`` may have, read from the
+    models, so a file that SQLite would take is never one Postgres refuses half-way."""
+    lengths = []
+    for column in columns:
+        column_type = column.type
+        assert isinstance(column_type, String) and column_type.length is not None
+        lengths.append(column_type.length)
+    return min(lengths)
+
+
+def column_digits(column: InstrumentedAttribute[Any]) -> tuple[int, int]:
+    """A NUMERIC column's (digits, of which after the point), read from the model."""
+    column_type = column.type
+    assert isinstance(column_type, Numeric) and column_type.precision is not None
+    return column_type.precision, column_type.scale or 0
+
+
+NAME_LENGTH = column_length(Person.name)
+EMAIL_LENGTH = column_length(Person.email)
+
+
+def text_problem(value: str, limit: int | None = None) -> str | None:
+    """Why a piece of people's text is unacceptable, or None if it is fine. ``limit`` is
+    its column's length (see :func:`column_length`)."""
     if not value:
         return "required"
     if any(unicodedata.category(ch) in _FORBIDDEN for ch in value):
         return "contains control characters or line breaks"
+    if limit is not None and len(value) > limit:
+        return f"too long: {len(value)} characters (at most {limit})"
     return None
 
 
 def normal_email(value: str) -> tuple[str, str | None]:
-    """The address validated and lower-cased, and the problem (None when it is valid)."""
+    """The address validated and lower-cased, and the problem (None when it is valid).
+
+    Only ASCII addresses are taken: sending to any other needs SMTPUTF8, which not every
+    mail server offers, so such an address would be accepted now and fail at launch.
+    """
     if not value:
         return "", "required"
     try:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
         return "", f"{value!r} is not a valid email address: {exc}"
+    if not value.isascii():
+        return "", f"{value!r} is not an address this system can send to: use an ASCII address"
+    problem = text_problem(checked.normalized, EMAIL_LENGTH)
+    if problem:
+        return "", problem
     return checked.normalized.lower(), None
+
+
+def same_name_problems(people: Iterable[PersonSpec]) -> list[InputProblem]:
+    """One address is one person: a problem wherever an address already given comes again
+    under another name (``people`` in the order they are read)."""
+    first: dict[str, PersonSpec] = {}
+    problems: list[InputProblem] = []
+    for person in people:
+        if not (person.email and person.name and person.origin):
+            continue
+        seen = first.setdefault(person.email, person)
+        if seen.name != person.name and seen.origin is not None:
+            at = seen.origin
+            message = (
+                f"{person.email!r} is {seen.name} ({at.file}:{at.row}, {at.field}),"
+                f" not {person.name!r}; use the same name"
+            )
+            problems.append(person.origin.problem(message))
+    return problems
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -158,15 +214,23 @@ class YamlDoc:
             return []
         return value
 
-    def text(self, parent: dict[str, Any], path: str, key: str, required: bool = True) -> str:
-        """A text field, trimmed ("" if missing or bad; a problem unless optional)."""
+    def text(
+        self,
+        parent: dict[str, Any],
+        path: str,
+        key: str,
+        limit: int,
+        required: bool = True,
+    ) -> str:
+        """A text field, trimmed, at most ``limit`` characters ("" if missing or bad; a
+        problem unless optional)."""
         value, where = parent.get(key), child(path, key)
         if value is None and not required:
             return ""
         if not isinstance(value, str):
             self.add(where, "required" if value is None else "expected text")
             return ""
-        problem = text_problem(value.strip())
+        problem = text_problem(value.strip(), limit)
         if problem and (required or value.strip()):
             self.add(where, problem)
             return ""
@@ -181,13 +245,25 @@ class YamlDoc:
         return value
 
     def person(self, value: Any, path: str) -> PersonSpec:
-        """A ``{name, email}`` mapping; the email validated and lower-cased."""
+        """A ``{name, email}`` mapping; the email validated and lower-cased, and where it
+        was given."""
         fields = self.mapping(value, path, ("name", "email"))
         if fields is None:
             return PersonSpec("", "")
-        name = self.text(fields, path, "name")
-        raw = self.text(fields, path, "email")
+        name = self.text(fields, path, "name", NAME_LENGTH)
+        raw = self.text(fields, path, "email", EMAIL_LENGTH)
         email, problem = normal_email(raw) if raw else ("", None)
+        where = child(path, "email")
         if problem:
-            self.add(child(path, "email"), problem)
-        return PersonSpec(name, email)
+            self.add(where, problem)
+        return PersonSpec(name, email, Origin(self.file, self.line(where), where))
+
+    def unique(self, path: str, value: str, seen: dict[str, str]) -> bool:
+        """Whether ``value`` (compared case-insensitively) is new; a problem if it is not."""
+        key = value.casefold()
+        if key in seen:
+            self.add(path, f"{value!r} is listed twice (first on line {self.line(seen[key])})")
+            return False
+        if value:
+            seen[key] = path
+        return True

@@ -12,9 +12,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from journey.cohort_input import YamlDoc, child, did_you_mean, normal_email, text_problem
+from journey.cohort_input import (
+    NAME_LENGTH,
+    YamlDoc,
+    child,
+    did_you_mean,
+    normal_email,
+    text_problem,
+)
 from journey.errors import InputProblem
-from journey.specs import InstitutionSpec, PersonSpec, Place, TraineeSpec
+from journey.specs import InstitutionSpec, Origin, PersonSpec, Place, TraineeSpec
 
 COLUMNS = ("name", "email", "institution", "place", "follow_up", "mentor", "learning_set")
 _YES, _NO = {"yes", "y", "true"}, {"no", "n", "false"}
@@ -30,11 +37,13 @@ class RosterRow:
     prefix: str = ""  # "trainees[3]." for rows written in the cohort file
     lines: Mapping[str, int] = field(default_factory=dict)  # a cell's own line, if known
 
+    def where(self, column: str) -> Origin:
+        """Where one cell of this row was read."""
+        return Origin(self.file, self.lines.get(column, self.row), self.prefix + column)
+
     def problem(self, column: str, message: str) -> InputProblem:
         """A problem with one cell of this row."""
-        return InputProblem(
-            self.file, self.lines.get(column, self.row), self.prefix + column, message
-        )
+        return self.where(column).problem(message)
 
     @property
     def unit(self) -> str:
@@ -51,6 +60,7 @@ class CohortFacts:
     learning_sets: tuple[str, ...]
     funder: str | None
     free_place_used: frozenset[str] = frozenset()  # member institutions whose place is taken
+    facilitators: Mapping[str, str] = field(default_factory=dict)  # set name -> their email
 
 
 def csv_rows(text: str, file: str, problems: list[InputProblem]) -> list[RosterRow]:
@@ -170,7 +180,7 @@ def _free_places(
 def _trainee(row: RosterRow, facts: CohortFacts, problems: list[InputProblem]) -> TraineeSpec:
     """One row checked cell by cell, then the rules that tie cells together."""
     name = row.cells["name"]
-    problem = text_problem(name)
+    problem = text_problem(name, NAME_LENGTH)
     if problem:
         problems.append(row.problem("name", problem))
         name = ""
@@ -182,9 +192,10 @@ def _trainee(row: RosterRow, facts: CohortFacts, problems: list[InputProblem]) -
     follow_up = _follow_up(row, facts, problems)
     mentor = _mentor(row, facts, problems)
     learning_set = _learning_set(row, facts, problems)
+    _not_their_own(row, email, mentor, learning_set, facts, problems)
     return TraineeSpec(
         row.row,
-        PersonSpec(name, email),
+        PersonSpec(name, email, row.where("email")),
         institution.name if institution else "",
         place,
         follow_up,
@@ -247,6 +258,22 @@ def _follow_up(row: RosterRow, facts: CohortFacts, problems: list[InputProblem])
         if not follow_up and row.cells[column]:
             problems.append(row.problem(column, f"follow_up is no but a {label} is given"))
     return follow_up
+
+
+def _not_their_own(
+    row: RosterRow,
+    email: str,
+    mentor: str | None,
+    learning_set: str | None,
+    facts: CohortFacts,
+    problems: list[InputProblem],
+) -> None:
+    """A trainee is supported by someone else: not mentored or facilitated by themselves."""
+    if email and mentor == email:
+        problems.append(row.problem("mentor", "a trainee cannot be their own mentor"))
+    if email and learning_set and facts.facilitators.get(learning_set) == email:
+        message = f"a trainee cannot be in the set they facilitate ({learning_set!r})"
+        problems.append(row.problem("learning_set", message))
 
 
 def _mentor(row: RosterRow, facts: CohortFacts, problems: list[InputProblem]) -> str | None:

@@ -1,4 +1,9 @@
-"""Printing for the CLI: tables and summaries with rich, nothing else."""
+"""Printing for the CLI: tables and summaries with rich, nothing else.
+
+People's text (names, institutions, titles, subjects, reasons) is printed as written: both
+consoles read no markup and no emoji codes, so ``Sam Lee [she/her]`` or ``[/b]Bob`` print
+as they are; styles come only from ``style=`` and :class:`~rich.text.Text` built here.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from journey.engine import zone
 
@@ -16,8 +22,14 @@ if TYPE_CHECKING:
     from journey.services.status import CohortStatus
     from journey.services.upcoming import UpcomingNotice
 
-console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 140)
-errors = Console(stderr=True, highlight=False)
+console = Console(
+    highlight=False,
+    markup=False,
+    emoji=False,
+    soft_wrap=True,
+    width=None if sys.stdout.isatty() else 140,
+)
+errors = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 _STATE_STYLE = {"done": "green", "due": "yellow", "overdue": "red", "upcoming": "dim", "n/a": "dim"}
 _STATE_MARK = {"done": "✓", "due": "•", "overdue": "!", "upcoming": "·", "n/a": " "}
@@ -26,12 +38,12 @@ _STATE_MARK = {"done": "✓", "due": "•", "overdue": "!", "upcoming": "·", "n
 @contextmanager
 def working(message: str) -> Iterator[None]:
     """A spinner while something slow (Prefect's start-up) runs."""
-    with console.status(message, spinner="dots"):
+    with console.status(Text(message), spinner="dots"):
         yield
 
 
 def status_table(status: CohortStatus) -> Table:
-    table = Table(title=f"{status.title} ({status.cohort_id})", title_justify="left")
+    table = Table(title=Text(f"{status.title} ({status.cohort_id})"), title_justify="left")
     table.add_column("Trainee", no_wrap=True)
     table.add_column("Institution", max_width=24, no_wrap=True, overflow="ellipsis")
     for column in ("Place", "Next / position", "Done", "Graduate"):
@@ -39,10 +51,9 @@ def status_table(status: CohortStatus) -> Table:
     table.add_column("Journey", no_wrap=True)
     for t in status.trainees:
         eligible = "—" if t.eligible is None else ("yes" if t.eligible else "not yet")
-        marks = "".join(f"[{_STATE_STYLE[s]}]{_STATE_MARK[s]}[/]" for s in t.milestones.values())
-        table.add_row(
-            t.name, t.institution, t.place, t.position, f"{t.done}/{t.applicable}", eligible, marks
-        )
+        marks = Text.assemble(*((_STATE_MARK[s], _STATE_STYLE[s]) for s in t.milestones.values()))
+        cells = (t.name, t.institution, t.place, t.position, f"{t.done}/{t.applicable}", eligible)
+        table.add_row(*map(Text, cells), marks)
     return table
 
 
@@ -75,6 +86,8 @@ def _state(row: UpcomingNotice) -> str:
     """Queued or planned; or, for someone who opted out of email, a call to make."""
     if row.tell_by_other_means:
         return "tell by other means"
+    if row.note:
+        return f"queued; {row.note}"
     return "queued" if row.queued else "planned"
 
 
@@ -83,7 +96,7 @@ def upcoming_table(rows: Sequence[UpcomingNotice], timezone: str = "Europe/Londo
     for column in UPCOMING_COLUMNS:
         table.add_column(column)
     for cells in _upcoming_cells(rows, timezone):
-        table.add_row(*cells)
+        table.add_row(*map(Text, cells))
     return table
 
 

@@ -24,6 +24,10 @@ from journey.engine import Occurrence, local_date, local_moment, occurrences, pl
 LAUNCH_AT = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
 END_AT = datetime(2027, 6, 30, 12, 0, tzinfo=UTC)
 COHORT = "demo-2026"
+DEMO_OUTBOX = "outbox"
+DEMO_FILES = frozenset(
+    {"journey.db", "journey.db-wal", "journey.db-shm", "cohort.yaml", "roster.csv", "newcomers.csv"}
+)
 
 
 @dataclass(frozen=True)
@@ -37,18 +41,59 @@ class Done:
 
 
 def _prepare(folder: Path) -> str:
-    """Empty the demo folder and point settings at it (SQLite file, outbox folder)."""
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    """Empty the demo folder (only a new, empty or previous demo's one) and point this
+    process's settings at it: its SQLite file, and its outbox folder whatever SMTP settings
+    the environment or a ``.env`` file hold. The environment beats ``.env``, so an empty
+    ``JOURNEY_SMTP_HOST`` here means no SMTP: the demo never mails anyone.
+    """
+    for leftover in _demo_leftovers(folder):
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{(folder / 'journey.db').resolve()}"
     os.environ["JOURNEY_DATABASE_URL"] = url
-    os.environ["JOURNEY_OUTBOX_DIR"] = str((folder / "outbox").resolve())
-    os.environ.pop("JOURNEY_SMTP_HOST", None)
+    os.environ["JOURNEY_OUTBOX_DIR"] = str((folder / DEMO_OUTBOX).resolve())
+    os.environ["JOURNEY_SMTP_HOST"] = ""
+    os.environ["JOURNEY_SMTP_PASSWORD_BLOCK"] = ""  # no Prefect Secret to look up either
     from journey.settings import get_settings
 
     get_settings.cache_clear()
     return url
+
+
+def _demo_leftovers(folder: Path) -> list[Path]:
+    """What a previous demo left in ``folder`` (nothing if it is new or empty); raises
+    :class:`NotADemoFolder` if it holds anything a demo does not leave, before anything
+    is deleted, since the demo empties its folder and ``--dir`` may name any folder."""
+    from journey.errors import NotADemoFolder
+
+    if not folder.exists():
+        return []
+    if not folder.is_dir():
+        raise NotADemoFolder(f"--dir {folder} is a file, not a folder; nothing was deleted")
+    entries = sorted(folder.iterdir())
+    strangers = [e.name for e in entries if not _left_by_a_demo(e)]
+    if strangers:
+        more = f" (and {len(strangers) - 1} more)" if len(strangers) > 1 else ""
+        raise NotADemoFolder(
+            f"--dir {folder} is not a demo folder: it holds {strangers[0]!r}{more}, which a "
+            "demo does not leave; nothing was deleted. Choose a new or empty folder"
+        )
+    return entries
+
+
+def _left_by_a_demo(entry: Path) -> bool:
+    """Whether ``entry`` is one of the files a demo writes, or its outbox of .eml files."""
+    if entry.is_symlink():
+        return False
+    if entry.name == DEMO_OUTBOX:
+        return entry.is_dir() and all(
+            f.is_file() and not f.is_symlink() and f.name.endswith((".eml", ".tmp"))
+            for f in entry.iterdir()
+        )
+    return entry.name in DEMO_FILES and entry.is_file()
 
 
 def _import(folder: Path, url: str, seed: int) -> None:
@@ -173,8 +218,8 @@ def run_demo(folder: Path, seed: int) -> None:
     """Build, launch and walk the sample cohort; print progress and where the mail went."""
     from journey.prefect_env import apply, flows_here
 
+    url = _prepare(folder)  # first: a folder it may not empty stops it before anything runs
     where = apply()
-    url = _prepare(folder)
     _import(folder, url, seed)
     pending, days = _simulate(url, seed)
     console.print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 class JourneyError(Exception):
@@ -109,3 +110,61 @@ class NothingToUndo(JourneyError):
     def __init__(self, emails: Sequence[str], what: str) -> None:
         has = "has" if len(emails) == 1 else "have"
         super().__init__(f"nothing to undo: {', '.join(emails)} {has} no record of {what}")
+
+
+class BadSettings(JourneyError):
+    """Settings (``JOURNEY_*`` in the environment or ``.env``) that cannot be used, one line
+    each, so a bad value is named before anything runs rather than met half-way."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)  # "setting JOURNEY_NAME: what is wrong", or the file's
+        lines = list(self.problems)
+        if len(lines) > 1:
+            lines.insert(0, f"{len(lines)} settings are wrong")
+        super().__init__("\n".join(lines))
+
+
+class DatabaseUnavailable(JourneyError):
+    """The database server cannot be reached or is busy now (refused, timed out, locked):
+    nothing is wrong with what was asked, so the CLI exits 75, try again later."""
+
+    exit_code = 75
+
+
+class DeliveryIncomplete(JourneyError):
+    """A delivery run recorded what it did but could not deliver everything: the mail
+    server or outbox folder was unavailable, or notices were deferred (``exit_code`` 75,
+    try again later; the notices stay pending, each with the reason), or notices failed
+    for good (1: a person must look). The flows raise it last, so their Prefect run ends
+    Failed with this message; ``summary`` is what the run did, for the CLI to print."""
+
+    TRY_LATER = 75
+    FAILED_FOR_GOOD = 1
+
+    def __init__(
+        self, message: str, exit_code: int = 1, summary: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.exit_code, self.summary = exit_code, summary
+
+    def __reduce__(self) -> tuple[Any, ...]:  # keeps the code and summary through pickling
+        return (type(self), (str(self), self.exit_code, self.summary))
+
+
+class NotADemoFolder(JourneyError):
+    """``journey demo --dir`` names a folder that holds something a demo does not leave;
+    the demo empties its folder first, so it refuses rather than delete someone's files."""
+
+
+class TraineeWithdrawn(JourneyError):
+    """Progress recorded for a trainee who withdrew: their record stays as it was until
+    they are reinstated (``journey reinstate``), so a slip of the list cannot revive them."""
+
+
+class SessionNotHeld(JourneyError):
+    """Attendance recorded for a session that has not started yet, or was cancelled."""
+
+
+class NotEligible(JourneyError):
+    """Graduation recorded for a trainee who has not met the programme's requirements;
+    the message says what each still needs (``journey record --force`` records it anyway)."""

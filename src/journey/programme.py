@@ -11,6 +11,7 @@ import re
 from datetime import time, timedelta
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
@@ -231,8 +232,10 @@ def parse_programme(text: str, source: str = "programme") -> Programme:
     """Parse and validate programme YAML; errors name the source and the field."""
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ProgrammeError(f"{source}: not valid YAML: {exc}") from None
+    except yaml.YAMLError as exc:  # its message quotes the file: name the line only
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ProgrammeError(f"{source}: not valid YAML{where}") from None
     if not isinstance(data, dict):
         raise ProgrammeError(f"{source}: expected a mapping at the top")
     try:
@@ -241,6 +244,24 @@ def parse_programme(text: str, source: str = "programme") -> Programme:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "programme"
         raise ProgrammeError(f"{source}: {where}: {first['msg']}") from None
+
+
+def programme_path(name: str, folder: Path) -> Path:
+    """The programme file a cohort file names, as a path relative to its ``folder``.
+
+    Only a file inside that folder is read (``..`` and symbolic links resolved first): a
+    cohort file must not make the import read any file its user can, and report on it.
+    Raises :class:`ProgrammeError` naming the path given.
+    """
+    path = folder / name
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise ProgrammeError(
+            f"{name!r} is outside the cohort file's folder: give default, or the path of a"
+            " programme file in that folder"
+        )
+    if not path.is_file():
+        raise ProgrammeError(f"no programme file at {path}")
+    return path
 
 
 def load_programme(text_or_default: str) -> Programme:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from journey.console import console, working
+from journey.console import console, errors, working
+from journey.errors import DeliveryIncomplete
 from journey.prefect_env import apply as prefect_defaults
 from journey.prefect_env import flows_here
 
@@ -15,33 +18,48 @@ def _start(what: str) -> None:
     console.print(f"{what} with {where}.", style="dim")
 
 
-def run_launch(cohort_id: str, now: datetime, dry_run: bool) -> dict[str, Any]:
-    """Run the launch-cohort flow and print what it did."""
+def run_launch(cohort_id: str, now: datetime, dry_run: bool) -> int:
+    """Run the launch-cohort flow and print what it did; returns the exit code (0, or
+    the run's when delivery fell short: 75 try again later, 1 notices failed for good)."""
     _start("Launching")
     with working("Starting Prefect and launching… (the first flow run takes ~20 s)"), flows_here():
         from journey.flows.launch_cohort import launch_cohort
 
-        summary = launch_cohort(cohort_id, now=now, dry_run=dry_run)
+        summary, code = _outcome(lambda: launch_cohort(cohort_id, now=now, dry_run=dry_run))
+    if summary is None:
+        return code
     due = summary["due"]
-    verb = "Would queue" if dry_run else "Queued"
-    console.print(
-        f"{verb} {summary['welcomes']} welcomes, {summary['assignments']} mentor/facilitator "
-        f"notices and {due['queued']} due notices for {cohort_id} "
-        f"({summary['trainees']} trainees; launched {summary['launched_at']:%Y-%m-%d %H:%M} UTC)."
-    )
+    console.print(_launch_line(cohort_id, summary, dry_run))
     if due["skipped"]:
         console.print(f"{due['skipped']} notices were already too late and are marked skipped.")
     _print_delivery(summary.get("delivery"))
-    return summary
+    return code
 
 
-def run_remind(now: datetime, dry_run: bool) -> dict[str, Any]:
-    """Run the send-reminders flow and print what it did."""
+def _launch_line(cohort_id: str, summary: dict[str, Any], dry_run: bool) -> str:
+    """What the launch queued; a launch run again counts only what is new."""
+    new = "" if summary["first_launch"] else "new "
+    queued = (
+        f"{'would queue' if dry_run else 'queued'} {summary['welcomes']} {new}welcomes, "
+        f"{summary['assignments']} {new}mentor/facilitator notices and "
+        f"{summary['due']['queued']} due notices for {cohort_id} ({summary['trainees']} trainees"
+    )
+    at = summary["launched_at"]
+    if summary["first_launch"]:
+        return f"{queued[0].upper()}{queued[1:]}; launched {at:%Y-%m-%d %H:%M} UTC)."
+    return f"Already launched on {at:%Y-%m-%d}; {queued})."
+
+
+def run_remind(now: datetime, dry_run: bool) -> int:
+    """Run the send-reminders flow and print what it did; returns the exit code (see
+    :func:`run_launch`)."""
     _start("Sweeping")
     with working("Starting Prefect and sweeping… (the first flow run takes ~20 s)"), flows_here():
         from journey.flows.send_reminders import send_reminders
 
-        summary = send_reminders(now=now, dry_run=dry_run)
+        summary, code = _outcome(lambda: send_reminders(now=now, dry_run=dry_run))
+    if summary is None:
+        return code
     queued = summary["queued"]
     verb = "Would queue" if dry_run else "Queued"
     console.print(
@@ -52,7 +70,42 @@ def run_remind(now: datetime, dry_run: bool) -> dict[str, Any]:
     if queued["skipped"] and not dry_run:
         _print_skipped(now)
     _print_delivery(summary.get("delivery"))
-    return summary
+    return code
+
+
+def _outcome(run: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any] | None, int]:
+    """A flow's summary and the exit code: 0, or, when its delivery fell short (the run
+    ended Failed), what it did and the error's code. A run that failed with no summary
+    says why here and gives None."""
+    try:
+        with _no_traceback_for(DeliveryIncomplete):
+            return run(), 0
+    except DeliveryIncomplete as stopped:
+        if stopped.summary is None:
+            errors.print(f"Error: {stopped}", soft_wrap=True)
+        return stopped.summary, stopped.exit_code
+
+
+@contextmanager
+def _no_traceback_for(kind: type[BaseException]) -> Iterator[None]:
+    """Keep the flow engine's log of an expected failure, with its traceback, off the
+    terminal: the summary printed next says what happened. Only the console is spared;
+    the run's logs on a Prefect server keep it (they go through another handler)."""
+    import logging
+
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], kind))
+
+    consoles = [h for h in logging.getLogger().handlers if isinstance(h, PrefectConsoleHandler)]
+    for handler in consoles:
+        handler.addFilter(keep)
+    try:
+        yield
+    finally:
+        for handler in consoles:
+            handler.removeFilter(keep)
 
 
 def _print_skipped(now: datetime, most: int = 30) -> None:
@@ -83,10 +136,22 @@ def _print_delivery(delivery: dict[str, Any] | None) -> None:
     )
     for failure in delivery["failures"][:10]:
         console.print(f"  failed: {failure}", style="red")
-    if delivery["unavailable"]:
+    if delivery["failed"]:
         console.print(
-            f"Mail server unavailable: {delivery['unavailable']}. "
-            "Notices stay pending; the next sweep sends them.",
+            f"Failed for good: {delivery['failed']} (refused by the mail server, or could not "
+            "be built); `journey person show EMAIL` gives each one's reason.",
+            style="red",
+        )
+    later = (
+        f"Delivery stopped: {delivery['unavailable']}."
+        if delivery["unavailable"]
+        else f"Deferred by the mail server: {delivery['deferred']}."
+        if delivery["deferred"]
+        else None
+    )
+    if later:
+        console.print(
+            f"{later} The notices stay pending, each with this reason; the next sweep sends them.",
             style="yellow",
         )
 

@@ -1,19 +1,32 @@
-"""One settings object, read from the environment (``JOURNEY_*``) or a ``.env`` file."""
+"""One settings object, read from the environment (``JOURNEY_*``) or a ``.env`` file.
+
+:func:`get_settings` reads and checks them all once; every bad one becomes a line of
+:class:`~journey.errors.BadSettings`, never a pydantic traceback.
+"""
 
 from __future__ import annotations
 
+import json
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from journey.errors import BadSettings
+
+ENV_PREFIX = "JOURNEY_"
+MAX_RETRY_DELAY = 3600.0
 
 
 class Settings(BaseSettings):
     """Where the data lives and how mail leaves."""
 
     model_config = SettingsConfigDict(
-        env_prefix="JOURNEY_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
     database_url: str = Field(
@@ -36,9 +49,10 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=True, description="Upgrade with STARTTLS (port 587).")
     smtp_ssl: bool = Field(default=False, description="Implicit TLS from the start (port 465).")
     smtp_timeout: float = Field(default=30.0, gt=0, le=600, description="Seconds per command.")
-    smtp_retry_delays: list[float] = Field(
+    smtp_retry_delays: Annotated[list[float], NoDecode] = Field(
         default=[2.0, 10.0, 30.0],
-        description="Back-off in seconds between tries on a 4xx reply or a dropped line.",
+        description="Back-off in seconds between tries on a 4xx reply or a dropped line: "
+        "'2,10,30' or '[2, 10, 30]', each 0 to 3600.",
     )
     sender: str = Field(
         default="Leadership Journey <journey@localhost>",
@@ -74,6 +88,22 @@ class Settings(BaseSettings):
         "each clock time the cohorts' programmes use (08:00 and 09:00 for the default one).",
     )
 
+    @field_validator("smtp_retry_delays", mode="before")
+    @classmethod
+    def _delays(cls, value: Any) -> list[float]:
+        """``2,10,30`` or a JSON list, as the environment gives it; each 0 to an hour."""
+        return retry_delays(value)
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        """Checked here, so a bad From: is not found first by the mail server."""
+        if "@" not in parseaddr(value)[1]:
+            raise ValueError(
+                f"{value!r} is not an address, e.g. Leadership Journey <journey@example.org>"
+            )
+        return value
+
     @model_validator(mode="after")
     def _one_tls_mode(self) -> Settings:
         if self.smtp_ssl and self.smtp_starttls and self.smtp_port == 465:
@@ -88,7 +118,79 @@ class Settings(BaseSettings):
         return 465 if self.smtp_ssl else 587
 
 
+def retry_delays(value: Any) -> list[float]:
+    """Seconds between tries from ``2,10,30``, ``[2, 10, 30]`` or a list; empty is none."""
+    items = value
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            items = json.loads(value)
+        except ValueError:
+            items = None
+    elif isinstance(value, str):
+        items = value.split(",") if value.strip() else []
+    wrong = ValueError(f"{value!r} is not a list of seconds, e.g. 2,10,30")
+    if not isinstance(items, list | tuple):
+        raise wrong
+    try:
+        delays = [float(item) for item in items]
+    except (TypeError, ValueError):
+        raise wrong from None
+    if not all(0 <= d <= MAX_RETRY_DELAY for d in delays):
+        raise ValueError(f"{value!r}: each delay must be 0 to {MAX_RETRY_DELAY:g} seconds")
+    return delays
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process's settings, read once."""
-    return Settings()
+    """The process's settings, read and checked once (the first caller pays, the CLI's
+    ``main()`` at start); raises :class:`BadSettings` naming each bad one."""
+    env_file = Path(str(Settings.model_config.get("env_file")))
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise BadSettings(settings_problems(exc.errors())) from None
+    except UnicodeDecodeError as exc:
+        where = f"byte {exc.object[exc.start]:#x} at position {exc.start}"
+        raise BadSettings([f"{env_file}: not UTF-8 text ({where}); save it as UTF-8"]) from None
+    except OSError as exc:
+        raise BadSettings([f"{env_file}: cannot be read ({exc.strerror})"]) from None
+
+
+def settings_problems(errors: list[ErrorDetails]) -> list[str]:
+    """``setting JOURNEY_NAME: what is wrong``, one per bad setting, in the order pydantic
+    found them (the first fault of each)."""
+    problems: dict[str, str] = {}
+    for error in errors:
+        name = ENV_PREFIX + str(error["loc"][0]).upper() if error["loc"] else "settings"
+        problems.setdefault(name, _explain(error))
+    return [f"setting {name}: {message}" for name, message in problems.items()]
+
+
+_NOT_A = {
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "bool_parsing": "true or false",
+    "string_type": "text",
+}
+_BOUNDS = {
+    "greater_than_equal": ("ge", "must be at least"),
+    "greater_than": ("gt", "must be more than"),
+    "less_than_equal": ("le", "must be at most"),
+    "less_than": ("lt", "must be less than"),
+}
+
+
+def _explain(error: ErrorDetails) -> str:
+    """``'abc' is not a whole number``; pydantic's own words only for the unforeseen."""
+    kind, given, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    shown = repr(given) if isinstance(given, str) else str(given)
+    if kind in _NOT_A:
+        return f"{shown} is not {_NOT_A[kind]}"
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        bound = ctx[key]
+        return f"{shown} {words} {int(bound) if bound == int(bound) else bound}"
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    return f"{shown}: {error['msg']}"

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from journey.errors import InputProblem
+
 
 class Place(enum.StrEnum):
     """How a trainee's place is paid for."""
@@ -21,9 +23,24 @@ class Place(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a value was read (file, row or line, field), so a check made later, against
+    the database, can point at it as the file checks do."""
+
+    file: str
+    row: int | None
+    field: str
+
+    def problem(self, message: str) -> InputProblem:
+        """A problem with the value read here."""
+        return InputProblem(self.file, self.row, self.field, message)
+
+
+@dataclass(frozen=True)
 class PersonSpec:
     name: str
-    email: str  # normalised: lower-cased, validated
+    email: str  # normalised: lower-cased, validated, ASCII
+    origin: Origin | None = field(default=None, compare=False)  # where the email was given
 
 
 @dataclass(frozen=True)
@@ -78,3 +95,4 @@ class CohortSpec:
     programme_name: str  # "default" or the file path given, for display
     trainees: tuple[TraineeSpec, ...] = field(default=())
     source: str = ""  # the cohort file's path, for messages
+    timezone_defaulted: bool = False  # the file gave none: the import says which it used

@@ -14,7 +14,15 @@ def wall_clock() -> datetime:
 
 
 def parse_moment(text: str, tz: str = "Europe/London") -> datetime:
-    """``2026-10-02``, ``2026-10-02T09:00`` (local to ``tz``) or with an offset, as UTC."""
+    """``--now``: ``2026-10-02``, ``2026-10-02T09:00`` (local to ``tz``) or with an
+    offset, as UTC.
+
+    A local time the clocks skip in spring (``2027-03-28T01:30`` in London) does not
+    exist: refused, with no guess at what was meant. One they pass twice in autumn
+    (``2026-10-25T01:30``) is refused too, rather than silently taking the first: the
+    message gives both readings with their offsets, either of which is accepted.
+    A bare date means noon, which no clock change touches.
+    """
     try:
         if len(text) == 10:
             value = datetime.combine(date.fromisoformat(text), time(12, 0))
@@ -25,8 +33,28 @@ def parse_moment(text: str, tz: str = "Europe/London") -> datetime:
             f"cannot read {text!r} as a time; use YYYY-MM-DD or YYYY-MM-DDTHH:MM"
         ) from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=zone(tz))
+        value = _local(value, text, tz)
     return value.astimezone(UTC)
+
+
+def _local(naive: datetime, text: str, tz: str) -> datetime:
+    """``naive`` in zone ``tz``, if it names exactly one moment there."""
+    first, second = (naive.replace(tzinfo=zone(tz), fold=f) for f in (0, 1))
+    if first.astimezone(UTC).astimezone(zone(tz)).replace(tzinfo=None) != naive:
+        raise BadDate(
+            f"--now {text} does not exist in {tz} (the clocks go forward); give another time"
+        )
+    if first.utcoffset() != second.utcoffset():
+        readings = " or ".join(f"{text}{_offset(t)}" for t in (first, second))
+        raise BadDate(
+            f"--now {text} happens twice in {tz} (the clocks go back); add the offset: {readings}"
+        )
+    return first
+
+
+def _offset(moment: datetime) -> str:
+    """``+01:00``: the offset as ``--now`` accepts it."""
+    return moment.isoformat()[-6:]
 
 
 def parse_day(text: str) -> date:

@@ -85,6 +85,9 @@ def test_trainee_journey_is_named_and_tagged_for_the_cohort(
     assert (result["queued"]["queued"], result["queued"]["superseded"]) == (1, 1)
 
 
+TRAINED = utc("2026-09-26T18:00")  # after both training days
+
+
 def test_record_completion_with_bad_input_fails_the_run_and_writes_nothing(
     settings: Settings, cohort_id: str
 ) -> None:
@@ -104,11 +107,11 @@ def test_record_completion_with_bad_input_fails_the_run_and_writes_nothing(
     )
     assert count(settings.database_url, Completion) == 0
     trial = record_completion(
-        cohort_id, ["aisha.rahman@example.org"], "training", now=LAUNCH, dry_run=True
+        cohort_id, ["aisha.rahman@example.org"], "training", now=TRAINED, dry_run=True
     )
     assert trial == {"recorded": 1, "already": 0}
     assert count(settings.database_url, Completion) == 0
-    done = record_completion(cohort_id, ["aisha.rahman@example.org"], "training", now=LAUNCH)
+    done = record_completion(cohort_id, ["aisha.rahman@example.org"], "training", now=TRAINED)
     assert done == {"recorded": 1, "already": 0}
     assert count(settings.database_url, Completion) == 2  # both training days
 

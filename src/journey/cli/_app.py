@@ -64,19 +64,28 @@ def database_url() -> str:
 
 
 def main() -> None:
-    """Entry point: domain errors become one line and exit code 1, never a traceback."""
+    """Entry point: domain errors become ``Error: …`` and exit code 1 (or the error's own
+    ``exit_code``: 75, try again later), never a traceback. The settings are read and
+    checked first, so a bad one is reported whatever the command (as git does)."""
     from sqlalchemy.exc import OperationalError
 
+    from journey.settings import get_settings
+
     try:
+        get_settings()
         app()
     except JourneyError as exc:
-        _fail(str(exc))
-    except OperationalError as exc:  # an unreachable or locked database, say
-        _fail(f"database: {str(exc.orig).splitlines()[0]}")
+        _fail(str(exc), getattr(exc, "exit_code", 1))
+    except OperationalError as exc:  # the database went away or stayed locked mid-command
+        from journey.db import driver_message, is_transient
+
+        if is_transient(exc):
+            _fail(f"database not available: {driver_message(exc)}; try again later", 75)
+        _fail(f"database: {driver_message(exc)}")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = 1) -> None:
     from journey.console import errors
 
     errors.print(f"Error: {message}", markup=False, soft_wrap=True)
-    sys.exit(1)
+    sys.exit(code)

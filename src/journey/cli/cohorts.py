@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,10 +21,25 @@ from journey.cli._app import (
 )
 from journey.errors import JourneyError
 
+if TYPE_CHECKING:
+    from journey.services.identity import Renamed
+
+RenameOption = Annotated[
+    bool,
+    typer.Option(
+        "--rename",
+        help="Let the file rename people already known by their address, everywhere.",
+    ),
+]
 JOINED_LATE = (
     "{n} late joiners welcomed, naming only the sessions still to come; their mentors and "
     "facilitators are told in their daily digest. `journey remind` sends them."
 )
+
+
+def renamed_lines(renamed: Sequence[Renamed]) -> list[str]:
+    """``Renamed 'Tim Norwood' to 'Timothy Norwood' (tim@example.org)``, one per person."""
+    return [f"Renamed {r.old!r} to {r.new!r} ({r.email})" for r in renamed]
 
 
 class SessionKind(StrEnum):
@@ -50,10 +66,13 @@ def db_upgrade() -> None:
 def cohort_import(
     cohort_file: Annotated[Path, typer.Argument(help="The cohort YAML file.")],
     roster: Annotated[Path | None, typer.Option(help="The roster CSV (name,email,…).")] = None,
+    rename: RenameOption = False,
     now: NowOption = None,
 ) -> None:
-    """Validate and store a cohort, all or nothing; safe to run again.
+    """Validate and store a cohort, all or nothing; safe to run again. An address already
+    known under another name is refused unless --rename.
 
+    \b
     Example: journey cohort import examples/mk-2026/cohort.yaml --roster examples/mk-2026/roster.csv
     """
     from journey.cohort_file import places_report, read_cohort
@@ -67,7 +86,7 @@ def cohort_import(
     url = database_url()
     at = now_from(now)
     with session_scope(url) as session:
-        result = import_cohort(session=session, spec=spec, now=at)
+        result = import_cohort(session=session, spec=spec, now=at, rename=rename)
         updates = queue_changes(
             session=session, cohort_id=spec.id, event_ids=result.moved_event_ids, now=at
         )
@@ -81,7 +100,11 @@ def cohort_import(
         f"{verb} cohort {spec.id}: {result.trainees_added} trainees added, "
         f"{result.trainees_updated} updated."
     )
+    if spec.timezone_defaulted:
+        typer.echo(f"  Time zone: {spec.timezone} (the default; set timezone: to change it)")
     for line in places_report(spec):
+        typer.echo(f"  {line}")
+    for line in renamed_lines(result.renamed):
         typer.echo(f"  {line}")
     for moved in result.sessions_moved:
         typer.echo(f"  Session moved: {moved} (calendar sequence bumped)")
@@ -160,7 +183,10 @@ def launch(
     dry_run: DryRun = False,
 ) -> None:
     """Run launch-cohort: welcome each trainee with the training invitation, tell mentors
-    and set facilitators who is theirs, and send whatever is already due.
+    and set facilitators who is theirs, and send whatever is already due. Safe to run
+    again: it queues only what is new. Exits 75 when the mail server or outbox folder is
+    unavailable (the notices stay pending for `journey remind`), 1 when notices failed
+    for good.
 
     Example: journey launch mk-2026 --now 2026-09-01T10:00
     """
@@ -173,4 +199,6 @@ def launch(
     with session_scope(database_url()) as session:  # a one-line error before Prefect starts
         if session.get(Cohort, cohort) is None:
             raise UnknownCohort(cohort, known=known_cohort_ids(session))
-    run_launch(cohort, now_from(now), dry_run)
+    code = run_launch(cohort, now_from(now), dry_run)
+    if code:
+        raise typer.Exit(code)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from journey.cli._app import NowOption, cohort_app, database_url, now_from
+from journey.cli.cohorts import RenameOption, renamed_lines
 
 
 @cohort_app.command("add")
@@ -22,12 +23,14 @@ def cohort_add(
         str | None,
         typer.Option("--on", help="The day they joined (YYYY-MM-DD). Default: now."),
     ] = None,
+    rename: RenameOption = False,
     now: NowOption = None,
 ) -> None:
     """Add trainees to a cohort, checked against it as stored; all or nothing. In a launched
     cohort each gets a welcome that names only the sessions still to come, with an invitation
     to those, and their mentor and facilitator are told; nothing is sent for milestones already
-    past when they joined.
+    past when they joined. An address already known under another name is refused unless
+    --rename.
 
     \b
     Example: journey cohort add mk-2026 --roster newcomers.csv --on 2026-11-16
@@ -40,14 +43,21 @@ def cohort_add(
 
     at = now_from(now)
     with session_scope(database_url()) as session:
-        trainees = read_additions(session=session, cohort_id=cohort, path=roster)
+        trainees = read_additions(session=session, cohort_id=cohort, path=roster, rename=rename)
         found = session.get(Cohort, cohort)
         assert found is not None  # read_additions checked
         joined_at = local_moment(parse_day(on), time(0), found.timezone) if on else at
         result = add_trainees(
-            session=session, cohort_id=cohort, trainees=trainees, joined_at=joined_at, now=at
+            session=session,
+            cohort_id=cohort,
+            trainees=trainees,
+            joined_at=joined_at,
+            now=at,
+            rename=rename,
         )
     typer.echo(f"Added {len(result.emails)} trainees to {cohort}: {', '.join(result.emails)}.")
+    for line in renamed_lines(result.renamed):
+        typer.echo(f"  {line}")
     if result.launched:
         typer.echo(
             f"  {result.welcomes} welcomes queued, naming only the sessions still to come; "

@@ -49,6 +49,12 @@ def record(
         str | None,
         typer.Option("--by", help="Who makes the change, for the history. Default: the OS user."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Record graduation even for a trainee who is not eligible for it."
+        ),
+    ] = False,
     now: NowOption = None,
     dry_run: DryRun = False,
 ) -> None:
@@ -56,6 +62,9 @@ def record(
 
     Recording again with another --on corrects the date (for the training, another day is
     another session); --undo takes a record back. Each change is kept in the history.
+    Refused, for the whole list: a withdrawn trainee, a session not yet started or
+    cancelled, a date to come or before the cohort, a session attended more than 14 days
+    from its date, and graduation for anyone not eligible (unless --force).
 
     \b
     Example: journey record mk-2026 amina.hussain@example.org,tom.okafor@example.org learning-set-1
@@ -78,6 +87,7 @@ def record(
             dry_run=dry_run,
             undo=undo,
             by=by,
+            force=force,
         )
     typer.echo(_undone(result, dry_run) if undo else _recorded(result, dry_run))
 

@@ -13,14 +13,18 @@ from journey.cli._app import DryRun, NowOption, app, database_url, now_from
 @app.command()
 def remind(now: NowOption = None, dry_run: DryRun = False) -> None:
     """Run send-reminders, the daily sweep: queue what is due, deliver what is queued
-    (including anything left over from an outage).
+    (including anything left over from an outage). Exits 75 when the mail server or
+    outbox folder is unavailable (try again later; the notices stay pending), 1 when
+    notices failed for good.
 
     Example: journey remind --now 2026-11-06T09:00
     """
     from journey.runner import run_remind
 
     database_url()
-    run_remind(now_from(now), dry_run)
+    code = run_remind(now_from(now), dry_run)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -72,7 +76,9 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed for the sample cohort and its progress.")] = 7,
 ) -> None:
     """Build a sample cohort of 20 trainees, launch it and walk the clock through the nine
-    months, recording plausible progress; every notice lands in the demo's outbox folder.
+    months, recording plausible progress; every notice lands in the demo's outbox folder,
+    whatever SMTP settings the environment or .env holds. The folder is emptied first, so
+    it must be new, empty, or a previous demo's.
 
     Example: journey demo --dir /tmp/journey-demo
     """

@@ -29,7 +29,14 @@ import aiosmtplib
 from journey.mail.render import Mail
 from journey.settings import Settings
 
-__all__ = ["Outgoing", "SendResult", "SmtpUnavailable", "send_batch", "write_eml_batch"]
+__all__ = [
+    "OutboxUnavailable",
+    "Outgoing",
+    "SendResult",
+    "SmtpUnavailable",
+    "send_batch",
+    "write_eml_batch",
+]
 
 Sleep = Callable[[float], Awaitable[None]]
 OnResult = Callable[["SendResult"], None]
@@ -75,6 +82,11 @@ LOST_CLAIM = "not sent: another worker holds its claim now"
 
 class SmtpUnavailable(Exception):
     """The SMTP server could not be reached or refused the login; nothing was sent."""
+
+
+class OutboxUnavailable(Exception):
+    """The outbox folder cannot be written (a file stands in its way, no permission, a full
+    disk); the messages from the one that failed on were not written."""
 
 
 class _SenderRefused(Exception):
@@ -309,17 +321,34 @@ def write_eml_batch(
     """Write each message to ``outbox_dir`` as an .eml file (used when no SMTP host is set).
 
     Each file is written whole or not at all (a temporary file, then a rename), named
-    after the Message-ID, so writing the same message again replaces the same file.
+    after the Message-ID, so writing the same message again replaces the same file. If
+    the folder cannot be made or written, raises :class:`OutboxUnavailable` at the first
+    message that cannot be written (the ones before it were written, and reported).
     """
-    outbox_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        outbox_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutboxUnavailable(_unwritable(outbox_dir, exc)) from None
     results: list[SendResult] = []
     for item in messages:
         mail = _build(item)
-        result = mail if isinstance(mail, SendResult) else _write_eml(mail, item, outbox_dir)
+        try:
+            result = mail if isinstance(mail, SendResult) else _write_eml(mail, item, outbox_dir)
+        except OSError as exc:
+            raise OutboxUnavailable(_unwritable(outbox_dir, exc)) from None
         results.append(result)
         if on_result is not None:
             on_result(result)
     return results
+
+
+def _unwritable(outbox_dir: Path, exc: OSError) -> str:
+    """Why the outbox folder cannot be written, in words: a file in its place, or the
+    system's reason (e.g. "Not a directory" when a file stands higher up its path)."""
+    why = exc.strerror or str(exc)
+    if outbox_dir.exists() and not outbox_dir.is_dir():
+        why = "it is a file, not a folder"
+    return f"cannot write to the outbox folder {outbox_dir.absolute()}: {why}"
 
 
 def _write_eml(mail: Mail, item: Outgoing, outbox_dir: Path) -> SendResult:

@@ -21,6 +21,7 @@ from journey.models import (
     Person,
     Place,
 )
+from journey.services.identity import Renamed, people_by_email
 from journey.specs import CohortSpec, PersonSpec, SlotSpec, TraineeSpec
 
 
@@ -34,19 +35,24 @@ class ImportResult:
     moved_event_ids: list[int] = field(default_factory=list)
     not_in_file: list[str] = field(default_factory=list)
     added_ids: list[int] = field(default_factory=list)  # new enrolments
+    renamed: list[Renamed] = field(default_factory=list)
 
 
-def import_cohort(*, session: Session, spec: CohortSpec, now: datetime) -> ImportResult:
+def import_cohort(
+    *, session: Session, spec: CohortSpec, now: datetime, rename: bool = False
+) -> ImportResult:
     """Create or update a cohort from a validated spec, in the caller's transaction.
 
     People are matched by email, enrolments by (cohort, person), sessions by kind and
     number: running it twice changes nothing. A session whose time changed keeps its
     calendar UID and gets SEQUENCE + 1. Trainees absent from the file are kept and listed.
+    A known address under another name raises :class:`InvalidInput` before anything is
+    written, unless ``rename``.
     """
-    people = _people(session, spec)
+    people, renamed = _people(session, spec, rename)
     organiser = people[spec.organiser.email]
     cohort = session.get(Cohort, spec.id)
-    result = ImportResult(spec.id, created=cohort is None)
+    result = ImportResult(spec.id, created=cohort is None, renamed=renamed)
     if cohort is None:
         cohort = Cohort(id=spec.id, imported_at=now, launched_at=None)
         session.add(cohort)
@@ -105,33 +111,17 @@ def _fill_cohort(cohort: Cohort, spec: CohortSpec) -> None:
     cohort.programme_name = spec.programme_name
 
 
-def _people(session: Session, spec: CohortSpec) -> dict[str, Person]:
-    """Everyone the file names, by email. Names are taken in the order the roles are read:
-    organiser, mentors, facilitators, trainees."""
+def _people(
+    session: Session, spec: CohortSpec, rename: bool
+) -> tuple[dict[str, Person], list[Renamed]]:
+    """Everyone the file names, by email: organiser, mentors, facilitators, trainees."""
     named: list[PersonSpec] = [
         spec.organiser,
         *spec.mentors,
         *(s.facilitator for s in spec.learning_sets if s.facilitator),
         *(t.person for t in spec.trainees),
     ]
-    return people_by_email(session, named)
-
-
-def people_by_email(session: Session, named: list[PersonSpec]) -> dict[str, Person]:
-    """The people named, by email: those known found in one query (their name updated), the
-    rest added, then one flush (one query per person made a launch of 500 spend a second)."""
-    emails = {p.email for p in named}
-    known = session.scalars(select(Person).where(Person.email.in_(emails)))
-    people = {p.email: p for p in known if p.email is not None}
-    for p in named:
-        person = people.get(p.email)
-        if person is None:
-            person = people[p.email] = Person(name=p.name, email=p.email)
-            session.add(person)
-        else:
-            person.name = p.name
-    session.flush()
-    return people
+    return people_by_email(session, named, rename=rename)
 
 
 def _institution(session: Session, name: str, member: bool) -> Institution:

@@ -36,13 +36,15 @@ from journey.models import (
     Person,
     Place,
 )
-from journey.services.cohorts import enrol, people_by_email
+from journey.services.cohorts import enrol
+from journey.services.identity import Renamed, name_problems, people_by_email
 from journey.services.loading import known_cohort_ids
 from journey.services.outbox import insert_new, notice_row
 from journey.specs import InstitutionSpec, PersonSpec, TraineeSpec
 
 JOIN_NOTICE_USEFUL = timedelta(days=14)
 JOINED = "trainee-joined"
+RENAME_ON_ADD = "add them with --rename"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Joined:
     welcomes: int
     told: int  # held notices to mentors and facilitators
     launched: bool
+    renamed: tuple[Renamed, ...] = ()
 
 
 def welcome_joiners(
@@ -126,10 +129,13 @@ def _notice(
     )
 
 
-def read_additions(*, session: Session, cohort_id: str, path: Path) -> tuple[TraineeSpec, ...]:
+def read_additions(
+    *, session: Session, cohort_id: str, path: Path, rename: bool = False
+) -> tuple[TraineeSpec, ...]:
     """Roster rows for ``journey cohort add``, checked against the stored cohort: its
-    institutions, mentors, learning sets and funder. Someone already enrolled is a problem
-    of their row. Raises :class:`InvalidInput` listing every problem."""
+    institutions, mentors, learning sets and funder. Someone already enrolled, or a known
+    address under another name (unless ``rename``), is a problem of their row. Raises
+    :class:`InvalidInput` listing every problem."""
     cohort = session.get(Cohort, cohort_id)
     if cohort is None:
         raise UnknownCohort(cohort_id, known=known_cohort_ids(session))
@@ -148,6 +154,9 @@ def read_additions(*, session: Session, cohort_id: str, path: Path) -> tuple[Tra
         if trainee.person.email in enrolled:
             message = f"{trainee.person.email!r} is already in cohort {cohort_id!r}"
             problems.append(row.problem("email", message))
+    if not rename:
+        newcomers = [t.person for t in trainees if t.person.email not in enrolled]
+        problems += name_problems(session, newcomers, how=RENAME_ON_ADD)
     if problems:
         raise InvalidInput(sorted(problems, key=lambda p: p.row or 0))
     if not trainees:
@@ -176,10 +185,18 @@ def _facts(session: Session, cohort: Cohort) -> CohortFacts:
             .where(Mentor.cohort_id == cohort.id)
         )
     )
-    sets = tuple(
-        session.scalars(select(LearningSet.name).where(LearningSet.cohort_id == cohort.id))
+    sets = {
+        name: email or ""
+        for name, email in session.execute(
+            select(LearningSet.name, Person.email)
+            .outerjoin(Person, Person.id == LearningSet.facilitator_id)
+            .where(LearningSet.cohort_id == cohort.id)
+        )
+    }
+    facilitators = {name: email for name, email in sets.items() if email}
+    return CohortFacts(
+        institutions, mentors, tuple(sets), cohort.funder, frozenset(used), facilitators
     )
-    return CohortFacts(institutions, mentors, sets, cohort.funder, frozenset(used))
 
 
 def add_trainees(
@@ -189,11 +206,13 @@ def add_trainees(
     trainees: Sequence[TraineeSpec],
     joined_at: datetime,
     now: datetime,
+    rename: bool = False,
 ) -> Joined:
     """Enrol checked trainees in a stored cohort; welcome them if it is launched.
 
     ``joined_at`` may be earlier than ``now`` (a join entered late) but not before the
-    cohort was imported, nor after ``now``.
+    cohort was imported, nor after ``now``. A known address under another name is refused
+    unless ``rename`` (see :func:`~journey.services.cohorts.people_by_email`).
     """
     cohort = session.get(Cohort, cohort_id)
     if cohort is None:
@@ -209,7 +228,8 @@ def add_trainees(
         raise DateOutOfRange(
             f"join date {day.isoformat()} is in the future (today is {today.isoformat()} in {tz})"
         )
-    people = people_by_email(session, [t.person for t in trainees])
+    named = [t.person for t in trainees]
+    people, renamed = people_by_email(session, named, rename=rename, how=RENAME_ON_ADD)
     institutions = {i.name: i for i in session.scalars(select(Institution))}
     mentors = {
         email: m
@@ -242,4 +262,5 @@ def add_trainees(
         session=session, cohort=cohort, enrolment_ids=ids, joined_at=joined_at, now=now
     )
     emails = tuple(t.person.email for t in trainees)
-    return Joined(cohort_id, emails, welcomes, told, cohort.launched_at is not None)
+    launched = cohort.launched_at is not None
+    return Joined(cohort_id, emails, welcomes, told, launched, tuple(renamed))

@@ -247,11 +247,16 @@ def _line(verdict: Verdict, timezone: str) -> NoticeLine:
         template=n.template,
         milestone=n.milestone,
         status=_status(n),
-        note=n.last_error if n.status in _EXPLAINED else None,
+        note=n.last_error if n.status in _EXPLAINED else None,  # pending: why it waits
     )
 
 
-_EXPLAINED = (NoticeStatus.FAILED, NoticeStatus.CANCELLED, NoticeStatus.SKIPPED)
+_EXPLAINED = (
+    NoticeStatus.FAILED,
+    NoticeStatus.CANCELLED,
+    NoticeStatus.SKIPPED,
+    NoticeStatus.PENDING,  # its last_error says why it still waits, when it does
+)
 
 
 def _status(notice: Notice) -> str:

@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Delete, Update, delete, update
 from sqlalchemy.orm import Session
 
 from journey.engine import local_date, occurrence
-from journey.errors import (
-    JourneyError,
-    NotApplicable,
-    NothingToUndo,
-    UnknownMilestone,
-    UnknownTrainee,
-)
+from journey.errors import JourneyError, NothingToUndo, UnknownMilestone, UnknownTrainee
 from journey.models import Completion, MentoringMeeting
+from journey.services._record_checks import (
+    Entry,
+    cancelled_or_not_applicable,
+    check_dates,
+    refuse_cancelled_day,
+    refuse_ineligible,
+    refuse_withdrawn,
+)
 from journey.services.history import note
 from journey.services.loading import LoadedCohort, LoadedTrainee, load_cohort, load_trainees
 from journey.services.outbox import reopen
@@ -52,16 +54,6 @@ class RecordResult:
 
 
 @dataclass(frozen=True)
-class _Entry:
-    """One record of a trainee: its session number and date, and how it reads in history."""
-
-    number: int
-    day: date
-    label: str  # "listening", or "training session 2" for one of several sessions
-    chosen: bool  # the organiser chose this date for it (not a session's): it may be corrected
-
-
-@dataclass(frozen=True)
 class _Act:
     """What one command does, carried to each trainee's step."""
 
@@ -83,30 +75,37 @@ def record(
     dry_run: bool = False,
     undo: bool = False,
     by: str | None = None,
+    force: bool = False,
 ) -> RecordResult:
     """Record that each trainee did ``milestone`` (on ``on``, default: today or the session).
 
-    Every email is checked before anything is written; an unknown one fails the whole
-    command. For the multi-day training, ``on`` picks the day, and no ``on`` means both
-    days. Recording again changes nothing, unless ``on`` names another date for a record
-    whose date was the organiser's to give (an undated milestone, a single session
-    attended on a rearranged date): then the date is corrected. ``undo`` takes the records
-    back instead (for the training, ``on`` picks the day), and fails for everyone if anyone
-    has nothing to take back. Notices already queued are judged again at send time.
-    ``dry_run`` checks everything and reports, writing nothing. ``by`` names who acts in
-    the history (default: the OS user).
+    Everything is checked for everyone before anything is written: unknown emails, and
+    what :mod:`._record_checks` refuses (graduation for someone not eligible passes with
+    ``force``). For the multi-day training, ``on`` picks the day; no ``on`` means both.
+    Recording again changes nothing, unless ``on`` names another date for a record whose
+    date was the organiser's to give (an undated milestone, a single session attended on
+    a rearranged date): then the date is corrected. ``undo`` takes the records back (for
+    the training, ``on`` picks the day), failing for everyone if anyone has nothing to
+    take back; nothing else is checked, so a wrong record made before the checks existed
+    can still go. Queued notices are judged again at send time. ``dry_run`` checks and
+    reports, writing nothing. ``by`` names who acts in the history (default: the OS user).
     """
     loaded = load_cohort(session, cohort_id)
     if milestone not in loaded.programme.ids:
         raise UnknownMilestone(milestone, loaded.programme.ids)
     trainees = _find(session, loaded, emails)
+    if not undo:
+        refuse_withdrawn(loaded, trainees)
     today = local_date(now, loaded.cohort.timezone)
-    plans = [(t, _plan_for(loaded, t, milestone, on, today)) for t in trainees]
+    plans = [(t, _plan_for(loaded, t, milestone, on, today, undo)) for t in trainees]
     act = _Act(session, milestone, now, by, dry_run)
     result = RecordResult(cohort_id, milestone)
     if undo:
         _undo_all(act, plans, on, result)
     else:
+        check_dates(loaded, [e for _, entries in plans for e in entries], now)
+        if not force:
+            refuse_ineligible(loaded, milestone, trainees)
         for trainee, entries in plans:
             _record_one(act, trainee, entries, result)
     session.flush()
@@ -128,19 +127,29 @@ def _find(session: Session, loaded: LoadedCohort, emails: Sequence[str]) -> list
 
 
 def _plan_for(
-    loaded: LoadedCohort, trainee: LoadedTrainee, milestone: str, on: date | None, today: date
-) -> list[_Entry]:
+    loaded: LoadedCohort,
+    trainee: LoadedTrainee,
+    milestone: str,
+    on: date | None,
+    today: date,
+    undo: bool,
+) -> list[Entry]:
     """The records of ``milestone`` one trainee's command is about."""
-    occ = occurrence(loaded.programme.milestone(milestone), loaded.plan, trainee.record)
-    email = trainee.enrolment.person.email
+    m = loaded.programme.milestone(milestone)
+    occ = occurrence(m, loaded.plan, trainee.record)
     if occ is None:
-        raise NotApplicable(f"{milestone} does not apply to {email} (no follow-up, or no set)")
+        occ = cancelled_or_not_applicable(loaded, trainee, m, undo)
     if not occ.slots:
-        return [_Entry(1, on or today, milestone, chosen=on is not None)]
+        return [Entry(1, on or today, milestone, chosen=on is not None)]
     days = [local_date(s.starts_at, loaded.cohort.timezone) for s in occ.slots]
+    if on is not None and on not in days and not undo:
+        refuse_cancelled_day(loaded, trainee, m, occ, on)
     if len(days) == 1:  # its date, or the rearranged date it was attended on
-        return [_Entry(1, on or days[0], milestone, chosen=on is not None)]
-    entries = [_Entry(n, d, f"{milestone} session {n}", False) for n, d in enumerate(days, 1)]
+        return [Entry(1, on or days[0], milestone, on is not None, occ.slots[0].starts_at)]
+    entries = [
+        Entry(n, d, f"{milestone} session {n}", False, s.starts_at)
+        for n, (d, s) in enumerate(zip(days, occ.slots, strict=True), 1)
+    ]
     if on is None:
         return entries
     if on in days:  # a different day is a different session, never a correction
@@ -149,9 +158,7 @@ def _plan_for(
     raise JourneyError(f"{milestone} has no session on {on.isoformat()} (sessions: {listed})")
 
 
-def _record_one(
-    act: _Act, trainee: LoadedTrainee, entries: list[_Entry], out: RecordResult
-) -> None:
+def _record_one(act: _Act, trainee: LoadedTrainee, entries: list[Entry], out: RecordResult) -> None:
     """Write one trainee's new records, or correct the date, and say so in the history."""
     email = trainee.enrolment.person.email or ""
     new = [e for e in entries if _write(act, trainee, e)]
@@ -165,7 +172,7 @@ def _record_one(
         out.already.append(email)
 
 
-def _write(act: _Act, trainee: LoadedTrainee, entry: _Entry) -> bool:
+def _write(act: _Act, trainee: LoadedTrainee, entry: Entry) -> bool:
     """Add one record unless the trainee has it already; True if it is new."""
     if (act.milestone, entry.number) in trainee.record.done:
         return False
@@ -175,7 +182,7 @@ def _write(act: _Act, trainee: LoadedTrainee, entry: _Entry) -> bool:
 
 
 def _correct(
-    act: _Act, trainee: LoadedTrainee, entries: list[_Entry], email: str
+    act: _Act, trainee: LoadedTrainee, entries: list[Entry], email: str
 ) -> Correction | None:
     """A date the organiser gives replaces the one stored; a session's own date never does."""
     if len(entries) != 1 or not entries[0].chosen:
@@ -193,7 +200,7 @@ def _correct(
 
 def _undo_all(
     act: _Act,
-    plans: list[tuple[LoadedTrainee, list[_Entry]]],
+    plans: list[tuple[LoadedTrainee, list[Entry]]],
     on: date | None,
     out: RecordResult,
 ) -> None:
@@ -216,17 +223,17 @@ def _undo_all(
         _history(act, trainee, "record-undo", _listing(entries, "undone"))
 
 
-def _recorded(milestone: str, trainee: LoadedTrainee, entries: list[_Entry]) -> list[_Entry]:
+def _recorded(milestone: str, trainee: LoadedTrainee, entries: list[Entry]) -> list[Entry]:
     """The planned records the trainee has, as stored; a date the organiser gave must match."""
     stored = trainee.record.done
     return [
-        _Entry(e.number, day, e.label, e.chosen)
+        replace(e, day=day)
         for e in entries
         if (day := stored.get((milestone, e.number))) is not None and (not e.chosen or day == e.day)
     ]
 
 
-def _listing(entries: list[_Entry], done: str) -> str:
+def _listing(entries: list[Entry], done: str) -> str:
     """``training session 1 (2026-09-25), training session 2 (2026-09-26) undone``."""
     return ", ".join(f"{e.label} ({e.day.isoformat()})" for e in entries) + f" {done}"
 
@@ -248,7 +255,7 @@ def _history(act: _Act, trainee: LoadedTrainee, action: str, detail: str) -> Non
     )
 
 
-def _set_date(enrolment_id: int, milestone: str, entry: _Entry) -> Update:
+def _set_date(enrolment_id: int, milestone: str, entry: Entry) -> Update:
     mentoring = _MENTORING.match(milestone)
     if mentoring:
         meeting = _meeting(enrolment_id, int(mentoring[1]))
@@ -257,7 +264,7 @@ def _set_date(enrolment_id: int, milestone: str, entry: _Entry) -> Update:
     return update(Completion).where(*found).values(completed_on=entry.day)
 
 
-def _remove(enrolment_id: int, milestone: str, entries: list[_Entry]) -> Delete:
+def _remove(enrolment_id: int, milestone: str, entries: list[Entry]) -> Delete:
     mentoring = _MENTORING.match(milestone)
     if mentoring:
         return delete(MentoringMeeting).where(*_meeting(enrolment_id, int(mentoring[1])))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from journey.engine.keys import launch_key
 from journey.errors import UnknownCohort
-from journey.models import Cohort, Enrolment, EnrolmentStatus, LearningSet, Mentor
+from journey.models import Cohort, Enrolment, EnrolmentStatus, LearningSet, Mentor, Notice
 from journey.services.digest import queue_digests
 from journey.services.loading import (
     LoadedCohort,
@@ -21,7 +21,7 @@ from journey.services.loading import (
     load_cohorts,
     load_trainees,
 )
-from journey.services.outbox import insert_new, notice_row
+from journey.services.outbox import INSERT_CHUNK, TRAINEE, insert_new, notice_row
 from journey.services.queue import QueueResult, adopt_rules, queue_for_cohort
 
 LAUNCH_NOTICE_USEFUL = timedelta(days=14)
@@ -71,6 +71,10 @@ def sweep(
 
 @dataclass
 class LaunchResult:
+    """What a launch did: ``welcomes`` and ``assignments`` count the notices newly queued
+    (or that would be, in a dry run), so a second launch says 0 rather than repeat the
+    first one's numbers; ``first_launch`` tells the two apart."""
+
     cohort_id: str
     launched_at: datetime
     first_launch: bool
@@ -102,15 +106,30 @@ def launch(
     trainees = load_trainees(session, [cohort_id], active_only=True)[cohort_id]
     result = LaunchResult(cohort_id, loaded.plan.launched_at or now, first, len(trainees))
     rows = _launch_rows(session, loaded, trainees, now)
-    result.welcomes = sum(1 for r in rows if r["recipient_role"] == "trainee")
-    result.assignments = len(rows) - result.welcomes
-    if not dry_run:
-        insert_new(session, rows)
+    welcomes = [r for r in rows if r["recipient_role"] == TRAINEE]
+    others = [r for r in rows if r["recipient_role"] != TRAINEE]
+    if dry_run:
+        result.welcomes, result.assignments = _new_count(session, welcomes, others)
+    else:
+        result.welcomes, result.assignments = (
+            insert_new(session, welcomes),
+            insert_new(session, others),
+        )
     mentors = mentor_people(session, [cohort_id])
     result.due = queue_for_cohort(session, loaded, trainees, mentors, now, dry_run=dry_run)
     if not dry_run:
         result.due.digests = queue_digests(session=session, now=now)
     return result
+
+
+def _new_count(session: Session, *groups: list[dict[str, Any]]) -> tuple[int, ...]:
+    """How many rows of each group :func:`insert_new` would insert: those whose key is new."""
+    keys = [r["key"] for rows in groups for r in rows]
+    known: set[str] = set()
+    for start in range(0, len(keys), INSERT_CHUNK):
+        chunk = keys[start : start + INSERT_CHUNK]
+        known.update(session.scalars(select(Notice.key).where(Notice.key.in_(chunk))))
+    return tuple(sum(1 for r in rows if r["key"] not in known) for rows in groups)
 
 
 def _launch_rows(

@@ -9,8 +9,9 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, aliased
 
 from journey.engine import Planner
-from journey.models import Enrolment, Mentor, Notice, NoticeStatus, Person
-from journey.services.loading import load_cohorts, load_trainees
+from journey.errors import UnknownCohort
+from journey.models import Cohort, Enrolment, Mentor, Notice, NoticeStatus, Person
+from journey.services.loading import known_cohort_ids, load_cohorts, load_trainees
 from journey.services.queue import SUPERSEDED
 
 
@@ -26,6 +27,7 @@ class UpcomingNotice:
     # The recipient opted out of email: the send-time gate will cancel it, so the
     # organiser tells them by other means (a phone call).
     tell_by_other_means: bool = False
+    note: str | None = None  # why a queued notice is still waiting (the mail server was down…)
 
 
 def upcoming(
@@ -35,7 +37,11 @@ def upcoming(
 
     Notices to someone who opted out of email are listed too, marked
     ``tell_by_other_means``: they will not be sent, and the organiser should pass them on.
+    A ``cohort_id`` no cohort has is :class:`UnknownCohort`: an empty list would read as
+    "nothing to send" for a mistyped id.
     """
+    if cohort_id is not None and session.get(Cohort, cohort_id) is None:
+        raise UnknownCohort(cohort_id, known=known_cohort_ids(session))
     out = _queued(session, cohort_id)
     out += _planned(session, now, now + timedelta(days=days), cohort_id)
     out.sort(key=lambda u: (u.due_at, u.cohort_id, u.trainee, u.template))
@@ -111,6 +117,7 @@ def _outbox(session: Session, *conditions: ColumnElement[bool]) -> list[Upcoming
         UpcomingNotice(
             n.due_at, n.cohort_id, n.recipient_role, about or to, n.template,
             n.milestone or "launch", True, opted_out is not None,
+            n.last_error if n.status is NoticeStatus.PENDING else None,
         )
         for n, to, about, opted_out in session.execute(query)
     ]  # fmt: skip
