@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from journey.cli._app import DryRun, NowOption, app, database_url, now_from
-from journey.errors import JourneyError
+from journey.errors import InputProblem, InvalidInput
 
 if TYPE_CHECKING:
     from journey.services.record import RecordResult
@@ -112,11 +112,13 @@ def _recorded(result: RecordResult, dry_run: bool) -> str:
 def _emails(arg: str, from_csv: Any) -> list[str]:
     if not arg.startswith("@"):
         return [e for e in (p.strip() for p in arg.split(",")) if e]
+    from journey.cohort_input import read_text
+
     path = Path(arg[1:])
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise JourneyError(f"cannot read {path}: {exc}") from None
+    problems: list[InputProblem] = []
+    text = read_text(path, problems)  # as a roster is read: missing, unreadable, not UTF-8
+    if text is None:
+        raise InvalidInput(problems)
     emails: list[str] = from_csv(str(path), text)
     return emails
 
