@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -125,12 +125,14 @@ def wait_for_milestones(expected: list[str], timeout: float = 90) -> list[str]:
 
 
 def record_from_the_form(cohort_id: str, milestone: str, on: str) -> FlowRun:
-    """Run record-completion/organiser for Aisha, as the UI's form would, and wait for it."""
+    """Run record-completion/organiser for Aisha, as the UI's form would, and wait for it;
+    as if on the day after ``on`` (a date after now is refused), whatever the wall clock."""
     parameters = {
         "cohort_id": cohort_id,
         "emails": ["aisha.rahman@example.org"],
         "milestone": milestone,
         "on": on,
+        "now": f"{date.fromisoformat(on) + timedelta(days=1)}T12:00:00+00:00",
     }
     run = run_deployment("record-completion/organiser", timeout=120, parameters=parameters)
     assert isinstance(run, FlowRun)

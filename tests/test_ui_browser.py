@@ -166,6 +166,9 @@ def open_newest(page: Page, ui: str, key: str) -> Artifact:
     expect(page).to_have_url(re.compile(f"/v2/artifacts/key/{key}$"), timeout=WAIT_MS)
     version = page.locator("main a[href*='/artifacts/artifact/']").first
     visible(version)
+    # The timeline may still be filling in on a loaded machine: wait until its top entry
+    # is the newest version before following it.
+    expect(version).to_have_attribute("href", re.compile(str(artifact.id)), timeout=WAIT_MS)
     version.click()
     expect(page).to_have_url(re.compile(f"/v2/artifacts/artifact/{artifact.id}([?]|$)"))
     visible(page.get_by_role("navigation", name="breadcrumb").get_by_text(str(artifact.id)))
