@@ -14,7 +14,14 @@ from journey.models.cohort import (
 )
 from journey.models.history import HistoryEntry
 from journey.models.outbox import Notice, NoticeStatus, RuleAdoption
-from journey.models.progress import Completion, Evaluation, MentoringMeeting
+from journey.models.progress import (
+    Completion,
+    EvaluationAnswer,
+    EvaluationComment,
+    EvaluationImport,
+    EvaluationResponse,
+    MentoringMeeting,
+)
 from journey.specs import Place
 
 __all__ = [
@@ -24,7 +31,10 @@ __all__ = [
     "Completion",
     "Enrolment",
     "EnrolmentStatus",
-    "Evaluation",
+    "EvaluationAnswer",
+    "EvaluationComment",
+    "EvaluationImport",
+    "EvaluationResponse",
     "EventKind",
     "HistoryEntry",
     "Institution",

@@ -32,6 +32,8 @@ COMMANDS = [
     ["person", "show"],
     ["person", "opt-out"],
     ["person", "opt-in"],
+    ["report"],
+    ["evaluation", "import"],
 ]
 
 

@@ -168,3 +168,26 @@ class SessionNotHeld(JourneyError):
 class NotEligible(JourneyError):
     """Graduation recorded for a trainee who has not met the programme's requirements;
     the message says what each still needs (``journey record --force`` records it anyway)."""
+
+
+class UnknownQuestionnaire(JourneyError):
+    """The cohort's programme has no questionnaire with the id given (or none at all)."""
+
+    def __init__(self, questionnaire: str, known: Sequence[str]) -> None:
+        import difflib
+
+        if known:
+            close = difflib.get_close_matches(questionnaire, list(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            ending = f"{hint}; the programme has: {', '.join(known)}"
+        else:
+            ending = "; the cohort's programme has no questionnaires"
+        super().__init__(f"unknown questionnaire {questionnaire!r}{ending}")
+
+
+class ReportNotWritten(JourneyError):
+    """``journey report --out PATH`` cannot write its file (no such folder, no permission,
+    a folder of that name): one line naming the path and the system's reason."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"cannot write the report to {path}: {reason}")

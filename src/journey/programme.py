@@ -8,6 +8,7 @@ import, so every machine that runs its flows sees the same rules.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import time, timedelta
 from functools import lru_cache
 from importlib import resources
@@ -21,6 +22,9 @@ from journey.errors import ProgrammeError
 
 Recipient = Literal["trainee", "organiser", "mentor", "facilitator"]
 SessionSource = Literal["training", "learning-set", "graduation"]
+ItemKind = Literal["score", "before-after", "comments"]
+SCORE_RANGE = range(0, 11)  # every score and self-rating is out of 10, from 0
+_SLUG = r"^[a-z][a-z0-9-]*$"
 
 _AT = re.compile(
     r"^(?:(?P<open>open)|(?P<onday>on-day)|(?P<sign>[+-])(?P<days>\d{1,3})d)@(?P<hh>\d\d):(?P<mm>\d\d)$"
@@ -112,9 +116,9 @@ class Window(_Frozen):
 class Milestone(_Frozen):
     """One step of the journey."""
 
-    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+    id: Annotated[str, Field(pattern=_SLUG)]
     title: str
-    group: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+    group: Annotated[str, Field(pattern=_SLUG)]
     applies_to: Literal["all", "follow_up"] = "all"
     sessions: SessionSource | None = None
     session: int | None = Field(default=None, ge=1, description="Which session of the set.")
@@ -176,6 +180,54 @@ class GraduationRule(_Frozen):
     requires: tuple[Requirement, ...]
 
 
+def _used_twice(ids: Iterable[str]) -> list[str]:
+    """The ids that appear more than once, sorted."""
+    seen = list(ids)
+    return sorted({i for i in seen if seen.count(i) > 1})
+
+
+class Question(_Frozen):
+    """One item of a questionnaire: a score out of 10 (``score``), a self-rating out of 10
+    before and after (``before-after``, two columns ``ID-before`` and ``ID-after``), or free
+    ``comments``. The id names its columns in a responses file, so it must stay stable."""
+
+    id: Annotated[str, Field(pattern=_SLUG)]
+    kind: ItemKind
+    text: Annotated[str, Field(min_length=1, description="The question or the statement.")]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Its columns in a responses file."""
+        if self.kind == "before-after":
+            return (f"{self.id}-before", f"{self.id}-after")
+        return (self.id,)
+
+
+class Questionnaire(_Frozen):
+    """What trainees are asked at one point of the journey, for the funder's report."""
+
+    id: Annotated[str, Field(pattern=_SLUG)]
+    title: str
+    items: Annotated[tuple[Question, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _distinct_columns(self) -> Questionnaire:
+        dupes = _used_twice(q.id for q in self.items)
+        if dupes:
+            raise ValueError(f"item ids used twice: {', '.join(dupes)}")
+        clashes = _used_twice(c for q in self.items for c in q.columns)
+        if clashes:
+            raise ValueError(f"two items would share the column {clashes[0]!r}; rename one")
+        if "email" in self.columns:
+            raise ValueError("an item cannot be called 'email': that column names the trainee")
+        return self
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Its answer columns in a responses file, in order (``email`` comes before them)."""
+        return tuple(c for q in self.items for c in q.columns)
+
+
 class Programme(_Frozen):
     """A whole programme, validated: ids unique, requirements refer to real milestones."""
 
@@ -184,11 +236,12 @@ class Programme(_Frozen):
     launch: tuple[LaunchNotice, ...] = ()
     milestones: tuple[Milestone, ...]
     graduation: GraduationRule | None = None
+    questionnaires: tuple[Questionnaire, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Programme:
         ids = [m.id for m in self.milestones]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        dupes = _used_twice(ids)
         if dupes:
             raise ValueError(f"milestone ids used twice: {', '.join(dupes)}")
         groups = {m.group for m in self.milestones}
@@ -202,7 +255,16 @@ class Programme(_Frozen):
                     raise ValueError(f"graduation requires unknown milestone {req.milestone!r}")
                 if req.group is not None and req.group not in groups:
                     raise ValueError(f"graduation requires unknown group {req.group!r}")
+        dupes = _used_twice(q.id for q in self.questionnaires)
+        if dupes:
+            raise ValueError(f"questionnaire ids used twice: {', '.join(dupes)}")
         return self
+
+    def questionnaire(self, questionnaire_id: str) -> Questionnaire:
+        for q in self.questionnaires:
+            if q.id == questionnaire_id:
+                return q
+        raise KeyError(questionnaire_id)
 
     def milestone(self, milestone_id: str) -> Milestone:
         for m in self.milestones:

@@ -8,9 +8,11 @@ import it late and show a spinner meanwhile. Each module adds the commands of on
 from journey.cli import (  # noqa: F401  (they add the commands)
     cohorts,
     directory,
+    evaluation,
     joining,
     membership,
     progress,
+    report,
     sending,
 )
 from journey.cli._app import app, main
