@@ -17,11 +17,11 @@ from sqlalchemy import select
 from journey.db import session_scope
 from journey.models import Completion, EventKind, HistoryEntry, MentoringMeeting
 from journey.services.changes import cancel_session, find_session
-from journey.services.membership import withdraw
 from journey.services.record import record
 from journey.settings import Settings
+from tests.bad_inputs_cases import yusuf_withdrawn
 from tests.conftest import utc
-from tests.test_cli import journey
+from tests.test_cli_corrections import ok, run
 
 AISHA = "aisha.rahman@example.org"  # Set B
 YUSUF = "yusuf.patel@example.org"  # Set B
@@ -30,36 +30,12 @@ NOW = "2026-11-28T12:00"
 AFTER_GRADUATION = "2027-06-18T12:00"
 
 
-def run(*args: str, now: str = NOW) -> tuple[int, str, str]:
-    result = journey("record", "mk-2026", *args, "--now", now, probe_prefect=True)
-    return result.returncode, result.stdout, result.stderr
-
-
-def ok(*args: str, now: str = NOW) -> str:
-    code, out, err = run(*args, now=now)
-    assert (code, err) == (0, "no prefect\n"), err
-    return out
-
-
 def state(url: str) -> tuple[list[Any], ...]:
     """Every completion, meeting and line of history, column by column."""
     with session_scope(url) as session:
         return tuple(
             [tuple(row) for row in session.execute(select(*table.__table__.c).order_by("id"))]
             for table in (Completion, MentoringMeeting, HistoryEntry)
-        )
-
-
-def _withdraw_yusuf(url: str) -> None:
-    with session_scope(url) as session:
-        withdraw(
-            session=session,
-            cohort_id="mk-2026",
-            email=YUSUF,
-            on=date(2026, 11, 10),
-            reason=None,
-            by="test",
-            now=utc("2026-11-10T12:00"),
         )
 
 
@@ -209,7 +185,7 @@ CASES: list[tuple[str, Callable[[str], None] | None, list[str], str, str]] = [
     ),
     (
         "a withdrawn trainee in the list",
-        _withdraw_yusuf,
+        yusuf_withdrawn,
         [f"{AISHA},{YUSUF}", "listening"],
         NOW,
         f"{YUSUF} withdrew from mk-2026 on 2026-11-10; reinstate them first: "
@@ -311,7 +287,7 @@ def test_a_withdrawn_trainees_record_can_still_be_taken_back(
     withdrawal can be mended without reinstating them."""
     url = settings.database_url
     _service([YUSUF], "listening", date(2026, 11, 2), "2026-11-05T12:00")(url)
-    _withdraw_yusuf(url)
+    yusuf_withdrawn(url)
     assert ok(YUSUF, "listening", "--undo") == "listening: 1 undone.\n"
     assert state(url)[0] == []
 

@@ -7,10 +7,12 @@ and :mod:`journey.cohort_roster`.
 
 from __future__ import annotations
 
+import csv
 import difflib
+import io
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,38 @@ from journey.specs import Origin, PersonSpec
 _BOM = b"\xef\xbb\xbf"
 _LAST_STEP = re.compile(r"(?:^|\.)[^.\[]*$|\[\d+\]$")
 _FORBIDDEN = {"Cc", "Zl", "Zp"}  # control characters and line breaks
+
+
+def csv_records(
+    text: str,
+    file: str,
+    read_header: Callable[[list[str]], list[str] | None],
+    problems: list[InputProblem],
+) -> tuple[list[str] | None, list[tuple[int, dict[str, str]]]]:
+    """A CSV's header (as ``read_header`` checks it: None when wrong, its problems recorded)
+    and its data rows: ``(row number, cells by column)``, cells trimmed, missing ones empty,
+    blank rows and every row under a wrong header left out. A row with more cells than the
+    header, or text the csv module cannot read, is a problem. Shared by the roster and the
+    evaluation responses."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    records: list[tuple[int, dict[str, str]]] = []
+    try:
+        header = read_header(next(reader, []))
+        last_line = reader.line_num
+        for record in reader:
+            row, last_line = last_line + 1, reader.line_num
+            cells = [cell.strip() for cell in record]
+            if header is None or not any(cells):
+                continue
+            if len(cells) > len(header) and any(cells[len(header) :]):
+                message = f"{len(cells)} cells but the header has {len(header)} columns"
+                problems.append(InputProblem(file, row, "row", message))
+            cells += [""] * (len(header) - len(cells))
+            records.append((row, dict(zip(header, cells, strict=False))))
+    except csv.Error as exc:
+        problems.append(InputProblem(file, reader.line_num, "csv", f"cannot read the CSV: {exc}"))
+    return header, records
 
 
 def read_text(path: Path, problems: list[InputProblem]) -> str | None:

@@ -6,8 +6,6 @@ then checked against the cohort's institutions, mentors, learning sets and funde
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +14,7 @@ from journey.cohort_input import (
     NAME_LENGTH,
     YamlDoc,
     child,
+    csv_records,
     did_you_mean,
     normal_email,
     text_problem,
@@ -65,24 +64,8 @@ class CohortFacts:
 
 def csv_rows(text: str, file: str, problems: list[InputProblem]) -> list[RosterRow]:
     """The data rows of a roster CSV; [] (with problems) if its header is wrong."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[RosterRow] = []
-    try:
-        header = _header(next(reader, []), file, problems)
-        last_line = reader.line_num
-        for record in reader:
-            row, last_line = last_line + 1, reader.line_num
-            cells = [cell.strip() for cell in record]
-            if header is None or not any(cells):
-                continue
-            if len(cells) > len(header) and any(cells[len(header) :]):
-                message = f"{len(cells)} cells but the header has {len(header)} columns"
-                problems.append(InputProblem(file, row, "row", message))
-            cells += [""] * (len(header) - len(cells))
-            rows.append(RosterRow(file, row, dict(zip(header, cells, strict=False))))
-    except csv.Error as exc:
-        problems.append(InputProblem(file, reader.line_num, "csv", f"cannot read the CSV: {exc}"))
-    return rows
+    _, records = csv_records(text, file, lambda record: _header(record, file, problems), problems)
+    return [RosterRow(file, row, cells) for row, cells in records]
 
 
 def _header(record: list[str], file: str, problems: list[InputProblem]) -> list[str] | None:

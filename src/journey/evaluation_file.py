@@ -8,15 +8,13 @@ whole file can be mended in one go; this module reads and checks, and writes not
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
-from journey.cohort_input import did_you_mean, normal_email
+from journey.cohort_input import csv_records, did_you_mean, normal_email
 from journey.errors import InputProblem
 from journey.programme import SCORE_RANGE, Questionnaire
 
@@ -49,24 +47,10 @@ def read_responses(
 ) -> list[ResponseIn]:
     """The file's responses; [] (with problems) if its header is wrong. Blank rows are
     skipped; everything wrong with a row is added to ``problems``."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    responses: list[ResponseIn] = []
-    header = None
-    try:
-        header = _header(next(reader, []), file, questionnaire, problems)
-        last_line = reader.line_num
-        for record in reader:
-            row, last_line = last_line + 1, reader.line_num
-            cells = [cell.strip() for cell in record]
-            if header is None or not any(cells):
-                continue
-            if len(cells) > len(header) and any(cells[len(header) :]):
-                message = f"{len(cells)} cells but the header has {len(header)} columns"
-                problems.append(InputProblem(file, row, "row", message))
-            given = dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=False))
-            responses.append(_response(file, row, given, questionnaire, problems))
-    except csv.Error as exc:
-        problems.append(InputProblem(file, reader.line_num, "csv", f"cannot read the CSV: {exc}"))
+    header, records = csv_records(
+        text, file, lambda record: _header(record, file, questionnaire, problems), problems
+    )
+    responses = [_response(file, row, given, questionnaire, problems) for row, given in records]
     if header is not None and not responses:
         problems.append(InputProblem(file, None, "file", "no responses below the header"))
     return responses

@@ -18,16 +18,15 @@ from sqlalchemy.orm import Session
 
 from journey.engine import is_done, occurrence
 from journey.mail.render import NoticeContext
-from journey.models import Notice, NoticeStatus
+from journey.models import Notice, NoticeStatus, Person
 from journey.services._context import World, build_context, load_world
 from journey.services.digest import DIGEST, NOTHING_LEFT, gather
 from journey.services.invitations import was_invited
 from journey.services.loading import LoadedCohort, LoadedTrainee
-from journey.services.outbox import MILESTONE_DONE, WITHDREW
+from journey.services.outbox import MILESTONE_DONE, WITHDRAWN_NEWS, WITHDREW
 
 OPTED_OUT = "recipient opted out of email: tell by other means"
 NEVER_INVITED = "never invited to the session: their first invitation carries it as it is now"
-WITHDRAWN_ITEM = "trainee-withdrawn"  # a held notice that tells of the withdrawal itself
 
 
 @dataclass(frozen=True)
@@ -87,15 +86,12 @@ def _judge_digest(world: World, digest: Notice, items: list[Notice], now: dateti
     """A digest goes with the held notices still worth telling, bound to it; the others are
     cancelled or skipped here, each with its reason. With none left it is cancelled."""
     recipient = world.person(digest.person_id)
-    refused = None
-    if recipient is None or recipient.email is None or recipient.erased_at is not None:
-        refused = "recipient erased"
-    elif recipient.opted_out_at is not None:
-        refused = OPTED_OUT
-    if refused is not None or recipient is None:  # what it held goes with it
+    refused = _refused(recipient)
+    if refused is not None:  # what it held goes with it
         for item in items:
             item.status, item.last_error, item.digest_id = NoticeStatus.CANCELLED, refused, None
         return Verdict(digest, cancel=refused)
+    assert recipient is not None  # _refused says so
     told = []
     for item in items:
         verdict = _judge_item(world, item, now)
@@ -116,7 +112,7 @@ def _judge_item(world: World, item: Notice, now: datetime) -> Verdict:
     trainee = world.trainees.get(item.enrolment_id) if item.enrolment_id else None
     if trainee is None:
         return Verdict(item, cancel="trainee erased")
-    if not trainee.record.active and item.template != WITHDRAWN_ITEM:
+    if not trainee.record.active and item.template != WITHDRAWN_NEWS:
         return Verdict(item, cancel=WITHDREW)
     if item.milestone is not None:
         reason = _stale(world.cohorts[item.cohort_id], trainee, item)
@@ -127,12 +123,19 @@ def _judge_item(world: World, item: Notice, now: datetime) -> Verdict:
     return Verdict(item)
 
 
+def _refused(recipient: Person | None) -> str | None:
+    """Why nothing may be sent to this person: erased, or opted out (None: it may)."""
+    if recipient is None or recipient.email is None or recipient.erased_at is not None:
+        return "recipient erased"
+    return OPTED_OUT if recipient.opted_out_at is not None else None
+
+
 def _judge_one(world: World, notice: Notice, now: datetime) -> Verdict:
     recipient = world.person(notice.person_id)
-    if recipient is None or recipient.email is None or recipient.erased_at is not None:
-        return Verdict(notice, cancel="recipient erased")
-    if recipient.opted_out_at is not None:
-        return Verdict(notice, cancel=OPTED_OUT)
+    refused = _refused(recipient)
+    if refused is not None:
+        return Verdict(notice, cancel=refused)
+    assert recipient is not None  # _refused says so
     loaded = world.cohorts[notice.cohort_id]
     trainee = world.trainees.get(notice.enrolment_id) if notice.enrolment_id else None
     if trainee is not None and not trainee.record.active:

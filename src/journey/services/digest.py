@@ -25,7 +25,7 @@ from journey.engine import local_date
 from journey.engine.keys import digest_key
 from journey.mail.render import DigestGroup, format_date
 from journey.models import Cohort, Notice, NoticeStatus
-from journey.services.outbox import insert_new, notice_row
+from journey.services.outbox import JOINED_NEWS, WITHDRAWN_NEWS, insert_new, notice_row
 
 DIGEST = "digest"
 NOTHING_LEFT = "nothing left to tell"
@@ -36,8 +36,8 @@ NEEDS = {
     "overdue-organiser": "overdue: a personal word may help, or record it if it is done",
     "missed-organiser": "not recorded as attending: record it if they came",
     "overdue-mentor": "meeting not yet recorded: please get in touch",
-    "trainee-withdrawn": "withdrew from the programme",
-    "trainee-joined": "joined the programme",
+    WITHDRAWN_NEWS: "withdrew from the programme",
+    JOINED_NEWS: "joined the programme",
 }
 _DEAD = (NoticeStatus.FAILED, NoticeStatus.SKIPPED, NoticeStatus.CANCELLED)
 

@@ -39,11 +39,10 @@ from journey.models import (
 from journey.services.cohorts import enrol
 from journey.services.identity import Renamed, name_problems, people_by_email
 from journey.services.loading import known_cohort_ids
-from journey.services.outbox import insert_new, notice_row
+from journey.services.outbox import JOINED_NEWS, insert_new, notice_row
 from journey.specs import InstitutionSpec, PersonSpec, TraineeSpec
 
 JOIN_NOTICE_USEFUL = timedelta(days=14)
-JOINED = "trainee-joined"
 RENAME_ON_ADD = "add them with --rename"
 
 
@@ -96,7 +95,7 @@ def welcome_joiners(
             ("facilitator", sets.get(e.learning_set_id or 0)),
         ):
             if person_id is not None:
-                told.append(_notice(cohort.id, e.id, person_id, JOINED, role, joined_at, now))
+                told.append(_notice(cohort.id, e.id, person_id, JOINED_NEWS, role, joined_at, now))
     session.flush()
     return insert_new(session, welcomes), insert_new(session, told)
 

@@ -35,9 +35,8 @@ from journey.models import (
 )
 from journey.services.history import note
 from journey.services.loading import known_cohort_ids
-from journey.services.outbox import WITHDREW, insert_new, notice_row
+from journey.services.outbox import WITHDRAWN_NEWS, WITHDREW, insert_new, notice_row
 
-WITHDRAWN_TEMPLATE = "trainee-withdrawn"
 TOLD_FOR = timedelta(days=14)  # how long the news is worth a line in a digest
 MAX_REASON = 500  # Enrolment.withdrawal_reason's length
 _WAITING = (NoticeStatus.PENDING, NoticeStatus.HELD)  # CLAIMED ones: the gate cancels them
@@ -285,12 +284,12 @@ def _news(
 ) -> dict[str, Any]:
     """The held notice telling a mentor or facilitator that their trainee withdrew."""
     return notice_row(
-        key=about_trainee_key(cohort.id, enrolment.id, "withdrawn", WITHDRAWN_TEMPLATE, role, at),
+        key=about_trainee_key(cohort.id, enrolment.id, "withdrawn", WITHDRAWN_NEWS, role, at),
         cohort_id=cohort.id,
         enrolment_id=enrolment.id,
         person_id=person_id,
         role=role,
-        template=WITHDRAWN_TEMPLATE,
+        template=WITHDRAWN_NEWS,
         due_at=now,
         useful_until=now + TOLD_FOR,
         now=now,

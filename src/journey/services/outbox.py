@@ -21,6 +21,8 @@ INSERT_CHUNK = 500
 TRAINEE = "trainee"
 MILESTONE_DONE = "milestone done"  # why the send-time gate cancels a notice done meanwhile
 WITHDREW = "trainee withdrew"  # why a withdrawn trainee's notices are cancelled
+# Held notices telling a mentor or facilitator that a trainee left, or joined late:
+WITHDRAWN_NEWS, JOINED_NEWS = "trainee-withdrawn", "trainee-joined"
 
 
 def held(role: str, enrolment_id: int | None) -> bool:
