@@ -195,24 +195,24 @@ def test_graduation_withdrawals_and_notices_are_counted_by_hand(year: Settings) 
 
 
 GOLDEN_MD = """\
-# Funder's report: Two\\-Day Training 2026 (mk\\-2026)
+# Funder's report: Two-Day Training 2026 (mk-2026)
 
-Made at Sun 20 Jun 2027 13:00 (Europe/London) from cohort mk\\-2026, from what was recorded by then.
+Made at Sun 20 Jun 2027 13:00 (Europe/London) from cohort mk-2026, from what was recorded by then.
 
 ## Participation
 
 20 leaders from 10 institutions (6 member institutions and 4 external organisations) enrolled. \
 17 leaders from 9 institutions (6 member institutions and 3 external organisations) completed \
-Two\\-Day Training (every day).
+Two-Day Training (every day).
 
 | place | trainees | fees due |
 | --- | --- | --- |
 | member institution's free place | 6 | 0 |
-| fee\\-paying | 7 | 420 |
+| fee-paying | 7 | 420 |
 | subsidised by MK Community Foundation | 7 | 0 |
 | all places | 20 | 420 |
 
-## Attendance at Two\\-Day Training
+## Attendance at Two-Day Training
 
 | day | date | attended |
 | --- | --- | --- |
@@ -223,12 +223,12 @@ Two\\-Day Training (every day).
 
 | stage | done |
 | --- | --- |
-| Stage 1\\: Listening | 3 of 20 (15%) |
-| Stage 2\\: Issues | 1 of 20 (5%) |
-| Stage 3\\: Research | 0 of 20 (0%) |
-| Stage 4\\: Action | 0 of 20 (0%) |
-| Stage 5\\: Negotiation | 0 of 20 (0%) |
-| Stage 6\\: Evaluation | 0 of 20 (0%) |
+| Stage 1: Listening | 3 of 20 (15%) |
+| Stage 2: Issues | 1 of 20 (5%) |
+| Stage 3: Research | 0 of 20 (0%) |
+| Stage 4: Action | 0 of 20 (0%) |
+| Stage 5: Negotiation | 0 of 20 (0%) |
+| Stage 6: Evaluation | 0 of 20 (0%) |
 
 ## Mentoring
 
@@ -244,7 +244,7 @@ took place is recorded: what is said in it stays between mentor and trainee.
 ## Action learning sets
 
 | set | members | Action Learning Set 1 | Action Learning Set 2 | Action Learning Set 3 | \
-Final presentation \\(last learning set\\) |
+Final presentation (last learning set) |
 | --- | --- | --- | --- | --- | --- |
 | Set A | 7 | 3 of 7 (43%) | 0 of 7 (0%) | 1 of 7 (14%) | 1 of 7 (14%) |
 | Set B | 7 | 2 of 7 (29%) | 0 of 7 (0%) | 0 of 7 (0%) | 0 of 7 (0%) |
@@ -266,8 +266,8 @@ facilitators and the organiser 2 things about trainees.
 | kind | sent | failed |
 | --- | --- | --- |
 | digest | 2 | 0 |
-| facilitator\\-assignment | 2 | 0 |
-| mentor\\-assignment | 3 | 0 |
+| facilitator-assignment | 2 | 0 |
+| mentor-assignment | 3 | 0 |
 | welcome | 19 | 1 |
 
 ## Evaluation
@@ -315,7 +315,7 @@ def test_nothing_to_count_says_so_instead_of_dividing_by_zero(
     assert "No emails sent yet." in text
     assert "no meetings are recorded yet" in text
     assert "No one has withdrawn." in text
-    assert "No one has completed Two\\-Day Training yet." in text
+    assert "No one has completed Two-Day Training yet." in text
 
 
 def _second_cohort(settings: Settings, folder: Path) -> None:

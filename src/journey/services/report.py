@@ -29,9 +29,13 @@ TIME_FORMAT = "%a %d %b %Y %H:%M"  # as in ``journey upcoming``
 MAX_ROWS = 50  # per markdown list or table; the rest are counted ("and N more")
 
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-# CommonMark lets any ASCII punctuation be backslash-escaped; these are the ones that
-# can start or shape markup (emphasis, code, links, headings, lists, tables, autolinks).
-_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:\"=^$])")
+# Characters that shape markup wherever they stand (emphasis, code, links, tables,
+# headings' closing marks, strikethrough, the escape itself), and web addresses that
+# GitHub-flavoured renderers link by themselves.
+_MARKUP = re.compile(r"([\\`*_\[\]|~#]|(?<=[A-Za-z]):(?=//)|(?<=\bwww)\.)", re.IGNORECASE)
+# What shapes markup only at the start of a line, where a one-line text may yet be put:
+# a quote, a list item, a setext underline, a numbered item.
+_LEADING = re.compile(r"^([>+=-]|\d+(?=[.)]))")
 
 
 @dataclass(frozen=True)
@@ -46,14 +50,22 @@ class CohortReport:
 
 
 def md_escape(text: str) -> str:
-    """``text`` as inert markdown: one line, HTML as entities, markup characters escaped.
+    """``text`` as inert markdown that still reads as typed: one line, HTML as entities,
+    and a backslash only before what would shape markup.
 
-    ``*bold* | <b>`` becomes ``\\*bold\\* \\| &lt;b&gt;``: it renders as typed, in a
-    paragraph, a list item or a table cell.
+    ``*bold* | <b>`` becomes ``\\*bold\\* \\| &lt;b&gt;`` and ``1. First`` becomes
+    ``1\\. First``, while ``Two-Day Training`` and ``Stage 1: Listening`` stay as they are.
+    It renders as typed in a paragraph, a list item, a quote or a table cell.
     """
     one_line = " ".join(text.split())
     html_safe = "".join(_HTML.get(ch, ch) for ch in one_line)
-    return _MARKUP.sub(r"\\\1", html_safe)
+    marked = _MARKUP.sub(r"\\\1", html_safe)
+    lead = _LEADING.match(marked)
+    if lead is None:
+        return marked
+    if lead[1][0].isdigit():  # escape the mark after the number, not the number
+        return f"{lead[1]}\\{marked[lead.end() :]}"
+    return f"\\{marked}"
 
 
 def local_time(moment: datetime, timezone: str) -> str:
