@@ -186,8 +186,9 @@ class UnknownQuestionnaire(JourneyError):
 
 
 class ReportNotWritten(JourneyError):
-    """``journey report --out PATH`` cannot write its file (no such folder, no permission,
-    a folder of that name): one line naming the path and the system's reason."""
+    """``journey report --out PATH`` (or ``person export --out``) cannot write its file (no
+    such folder, no permission, a folder of that name): one line naming the path and the
+    system's reason."""
 
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"cannot write the report to {path}: {reason}")
+    def __init__(self, path: str, reason: str, what: str = "the report") -> None:
+        super().__init__(f"cannot write {what} to {path}: {reason}")

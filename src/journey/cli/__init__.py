@@ -11,6 +11,7 @@ from journey.cli import (  # noqa: F401  (they add the commands)
     evaluation,
     joining,
     membership,
+    personal_data,
     progress,
     report,
     sending,
