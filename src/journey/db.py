@@ -7,6 +7,7 @@ reported as what is wrong with ``JOURNEY_DATABASE_URL``, before anything is aske
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -132,7 +133,20 @@ def _sqlite_file(parsed: URL, *, create: bool) -> bool:
         raise _bad(f"{path} is a folder, not a SQLite file")
     if not path.parent.is_dir():
         raise _bad(f"the folder {path.parent} does not exist (for the SQLite file {path.name})")
+    if create and not path.exists():
+        _create_private(path)
     return create or path.exists()
+
+
+def _create_private(path: Path) -> None:
+    """An empty SQLite file that only its owner can read (it holds personal data); SQLite
+    gives its -wal and -shm files the same mode."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # made meanwhile by another process: it is theirs to have set
+    except OSError as exc:
+        raise _bad(f"cannot create the SQLite file {path}: {exc.strerror or exc}") from None
 
 
 def database_fault(exc: DBAPIError, url: str) -> JourneyError:

@@ -326,7 +326,7 @@ def write_eml_batch(
     message that cannot be written (the ones before it were written, and reported).
     """
     try:
-        outbox_dir.mkdir(parents=True, exist_ok=True)
+        outbox_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # personal data: owner only
     except OSError as exc:
         raise OutboxUnavailable(_unwritable(outbox_dir, exc)) from None
     results: list[SendResult] = []
