@@ -61,10 +61,12 @@ def notices_about(url: str, enrolment_id: int) -> list[Notice]:
 
 
 def history(url: str) -> list[tuple[str, str, str | None, int | None, int | None, str]]:
+    """The lines about trainees (not the cohort's import and launch)."""
     with session_scope(url) as session:
+        about = select(HistoryEntry).where(HistoryEntry.person_id.is_not(None))
         return [
             (h.action, h.by, h.cohort_id, h.enrolment_id, h.person_id, h.detail)
-            for h in session.scalars(select(HistoryEntry).order_by(HistoryEntry.id))
+            for h in session.scalars(about.order_by(HistoryEntry.id))
         ]
 
 

@@ -37,7 +37,8 @@ def aisha(url: str) -> tuple[Any, ...]:
     with session_scope(url) as session:
         e = session.scalars(select(Enrolment).join(Person).where(Person.email == AISHA)).one()
         notices = session.scalars(select(Notice.status).where(Notice.enrolment_id == e.id))
-        lines = len(session.scalars(select(HistoryEntry.id)).all())
+        about = select(HistoryEntry.id).where(HistoryEntry.enrolment_id == e.id)
+        lines = len(session.scalars(about).all())
         return e.status, e.withdrawn_at, e.withdrawal_reason, sorted(notices), lines
 
 

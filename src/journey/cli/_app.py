@@ -46,6 +46,10 @@ NowOption = Annotated[
     typer.Option("--now", help="Act as if it were this time (YYYY-MM-DD[THH:MM], local)."),
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")]
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Who is making the change, for the history. Default: the OS user."),
+]
 
 
 def now_from(text: str | None) -> datetime:

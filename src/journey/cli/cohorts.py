@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from journey.cli._app import (
+    ByOption,
     DryRun,
     NowOption,
     app,
@@ -67,6 +68,7 @@ def cohort_import(
     cohort_file: Annotated[Path, typer.Argument(help="The cohort YAML file.")],
     roster: Annotated[Path | None, typer.Option(help="The roster CSV (name,email,…).")] = None,
     rename: RenameOption = False,
+    by: ByOption = None,
     now: NowOption = None,
 ) -> None:
     """Validate and store a cohort, all or nothing; safe to run again. An address already
@@ -86,7 +88,7 @@ def cohort_import(
     url = database_url()
     at = now_from(now)
     with session_scope(url) as session:
-        result = import_cohort(session=session, spec=spec, now=at, rename=rename)
+        result = import_cohort(session=session, spec=spec, now=at, rename=rename, by=by)
         updates = queue_changes(
             session=session, cohort_id=spec.id, event_ids=result.moved_event_ids, now=at
         )
@@ -135,6 +137,7 @@ def session_cancel(
             "--set", help="The learning set, by its name in the cohort file, e.g. 'Set A'."
         ),
     ] = None,
+    by: ByOption = None,
     now: NowOption = None,
 ) -> None:
     """Cancel a session and queue a cancelling calendar invitation (METHOD:CANCEL) to each
@@ -164,7 +167,7 @@ def session_cancel(
         assert found is not None  # find_session checked
         already, starts_at = event.cancelled, event.starts_at
         when = f"{label} ({starts_at.astimezone(ZoneInfo(found.timezone)):%a %d %b %Y %H:%M})"
-        queued = cancel_session(session=session, cohort_id=cohort, event_id=event.id, now=at)
+        queued = cancel_session(session=session, cohort_id=cohort, event_id=event.id, now=at, by=by)
     if queued:
         told = f"{queued} cancellation notices queued; `journey remind` sends them."
     elif starts_at <= at:

@@ -117,10 +117,10 @@ def days_span(days: Sequence[date]) -> str:
     return f"{_day(first)} – {_day(last)}"
 
 
-WRAP = ("Title", "Subject", "Status")  # long text wraps; the rest stays on one line
+WRAP = ("Title", "Subject", "Status", "What")  # long text wraps; the rest stays on one line
 
 
-def _table(title: str | None, *columns: str) -> Table:
+def plain_table(title: str | None, *columns: str) -> Table:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
@@ -129,7 +129,7 @@ def _table(title: str | None, *columns: str) -> Table:
     return table
 
 
-def _row(table: Table, *cells: str) -> None:
+def plain_row(table: Table, *cells: str) -> None:
     """Cells as plain text: people's names and reasons are data, never rich markup."""
     from rich.text import Text
 
@@ -137,12 +137,12 @@ def _row(table: Table, *cells: str) -> None:
 
 
 def _cohort_table(cohorts: Sequence[CohortSummary]) -> Table:
-    table = _table(
+    table = plain_table(
         None, "Cohort", "Title", "Training", "Active", "Withdrawn", "Launched", "Next session"
     )
     for c in cohorts:
         upcoming = c.next_session
-        _row(
+        plain_row(
             table,
             c.cohort_id,
             c.title,
@@ -184,9 +184,9 @@ def _person_tables(view: PersonView) -> list[Table | str]:
         if not e.done:
             out.append(f"Done in {e.cohort_id}: nothing recorded yet.")
             continue
-        done = _table(f"Done in {e.cohort_id}", "What", "On")
+        done = plain_table(f"Done in {e.cohort_id}", "What", "On")
         for d in e.done:
-            _row(done, d.what, _day(d.on))
+            plain_row(done, d.what, _day(d.on))
         out.append(done)
     out.append(_notice_table("Notices", "When (local)", view.notices, "Notices: none yet."))
     until = _local_day(view.planned_until, view.timezone)
@@ -196,7 +196,7 @@ def _person_tables(view: PersonView) -> list[Table | str]:
 
 
 def _enrolments(view: PersonView) -> Table:
-    table = _table(
+    table = plain_table(
         "Enrolments", "Cohort", "Status", "Institution", "Place", "Follow-up", "Mentor",
         "Learning set",
     )  # fmt: skip
@@ -206,7 +206,7 @@ def _enrolments(view: PersonView) -> Table:
             status += f" {_local_day(e.withdrawn_at, e.timezone)}"
         if e.withdrawal_reason:
             status += f": {e.withdrawal_reason}"
-        _row(
+        plain_row(
             table, f"{e.cohort_id} ({e.cohort_title})", status, e.institution, e.place,
             "yes" if e.follow_up else "no", e.mentor or NONE, e.learning_set or NONE,
         )  # fmt: skip
@@ -216,8 +216,8 @@ def _enrolments(view: PersonView) -> Table:
 def _notice_table(title: str, when: str, lines: Sequence[NoticeLine], empty: str) -> Table | str:
     if not lines:
         return empty
-    table = _table(title, when, "Cohort", "Subject", "Status")
+    table = plain_table(title, when, "Cohort", "Subject", "Status")
     for n in lines:
         status = f"{n.status}: {n.note}" if n.note else n.status
-        _row(table, _local(n.at, n.timezone), n.cohort_id, n.subject, status)
+        plain_row(table, _local(n.at, n.timezone), n.cohort_id, n.subject, status)
     return table

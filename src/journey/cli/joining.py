@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from journey.cli._app import NowOption, cohort_app, database_url, now_from
+from journey.cli._app import ByOption, NowOption, cohort_app, database_url, now_from
 from journey.cli.cohorts import RenameOption, renamed_lines
 
 
@@ -24,6 +24,7 @@ def cohort_add(
         typer.Option("--on", help="The day they joined (YYYY-MM-DD). Default: now."),
     ] = None,
     rename: RenameOption = False,
+    by: ByOption = None,
     now: NowOption = None,
 ) -> None:
     """Add trainees to a cohort, checked against it as stored; all or nothing. In a launched
@@ -54,6 +55,7 @@ def cohort_add(
             joined_at=joined_at,
             now=at,
             rename=rename,
+            by=by,
         )
     typer.echo(f"Added {len(result.emails)} trainees to {cohort}: {', '.join(result.emails)}.")
     for line in renamed_lines(result.renamed):

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from journey.cli._app import NowOption, app, database_url, now_from, person_app
+from journey.cli._app import ByOption, NowOption, app, database_url, now_from, person_app
 
 if TYPE_CHECKING:
     from journey.services.membership import EmailConsent, Withdrawal
@@ -14,10 +14,6 @@ if TYPE_CHECKING:
 CohortArg = Annotated[str, typer.Argument(help="Cohort id.")]
 TraineeArg = Annotated[str, typer.Argument(help="The trainee's email address.")]
 PersonArg = Annotated[str, typer.Argument(help="The person's email address.")]
-ByOption = Annotated[
-    str | None,
-    typer.Option("--by", help="Who is making the change, for the history. Default: your login."),
-]
 
 
 @app.command()

@@ -1,16 +1,26 @@
-"""Personal data: what is held about one person, given to them on request."""
+"""Personal data: what is held about one person, given on request; and the audit trail of
+who changed what."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from journey.cli._app import NowOption, database_url, now_from, person_app
+from journey.cli._app import ByOption, NowOption, app, database_url, now_from, person_app
+from journey.cli.directory import NONE, FormatOption, Output, plain_row, plain_table
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from journey.services.audit import AuditLine
 
 
 @person_app.command("export")
@@ -20,10 +30,7 @@ def person_export(
         Path | None,
         typer.Option("--out", help="Write the JSON to this file (readable by you only)."),
     ] = None,
-    by: Annotated[
-        str | None,
-        typer.Option("--by", help="Who makes the export, for the history. Default: the OS user."),
-    ] = None,
+    by: ByOption = None,
     now: NowOption = None,
 ) -> None:
     """Everything held about one person, as JSON, for a subject access request: their
@@ -68,3 +75,53 @@ def _write_private(path: Path, text: str) -> None:
         os.chmod(path, 0o600)  # an existing file keeps its mode through O_CREAT
     except OSError as exc:
         raise ReportNotWritten(str(path), exc.strerror or str(exc), "the export") from None
+
+
+@app.command()
+def audit(
+    cohort: Annotated[str | None, typer.Argument(help="Only this cohort's lines.")] = None,
+    person: Annotated[
+        str | None, typer.Option("--person", help="Only the lines about this person (email).")
+    ] = None,
+    format: FormatOption = Output.table,
+) -> None:
+    """The audit trail: who imported, launched, recorded, corrected, withdrew, exported…,
+    when, and what; oldest first, times in the cohort's zone. Everyone who changes
+    anything is named: their login, or --by.
+
+    \b
+    Example: journey audit mk-2026
+    Example: journey audit --person aisha.rahman@example.org --format json
+    """
+    from journey.db import session_scope
+    from journey.services.audit import audit_trail
+
+    with session_scope(database_url()) as session:
+        lines = audit_trail(session=session, cohort_id=cohort, email=person)
+    if format is Output.json:
+        rows = [{k: v for k, v in asdict(line).items() if k != "timezone"} for line in lines]
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=plain_time))
+        return
+    if not lines:
+        typer.echo("Nothing in the audit trail yet.")
+        return
+    from journey.console import console
+
+    console.print(_audit_table(lines))
+
+
+def plain_time(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {value!r}")
+
+
+def _audit_table(lines: Sequence[AuditLine]) -> Table:
+    from journey.engine import zone
+
+    table = plain_table(None, "When", "By", "Action", "Cohort", "Person", "What")
+    for line in lines:
+        when = f"{line.at.astimezone(zone(line.timezone)):%a %d %b %Y %H:%M}"
+        cells = (line.by, line.action, line.cohort_id or NONE, line.person or NONE, line.detail)
+        plain_row(table, when, *cells)
+    return table

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from journey.cli._app import DryRun, NowOption, app, database_url, now_from
+from journey.cli._app import ByOption, DryRun, NowOption, app, database_url, now_from
 from journey.errors import InputProblem, InvalidInput
 
 if TYPE_CHECKING:
@@ -45,10 +45,7 @@ def record(
             help="Take the record back (for the training: --on DAY that day only, else every day).",
         ),
     ] = False,
-    by: Annotated[
-        str | None,
-        typer.Option("--by", help="Who makes the change, for the history. Default: the OS user."),
-    ] = None,
+    by: ByOption = None,
     force: Annotated[
         bool,
         typer.Option(

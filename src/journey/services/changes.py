@@ -21,6 +21,7 @@ from journey.engine.keys import change_key
 from journey.errors import JourneyError, UnknownCohort, UnknownSession
 from journey.models import Cohort, CohortEvent, EventKind, LearningSet
 from journey.programme import Milestone, Programme
+from journey.services.history import note
 from journey.services.loading import (
     LoadedTrainee,
     known_cohort_ids,
@@ -104,8 +105,11 @@ def _row(
     )
 
 
-def cancel_session(*, session: Session, cohort_id: str, event_id: int, now: datetime) -> int:
-    """Cancel a session: SEQUENCE + 1, and a cancelling invitation to those it concerned."""
+def cancel_session(
+    *, session: Session, cohort_id: str, event_id: int, now: datetime, by: str | None = None
+) -> int:
+    """Cancel a session: SEQUENCE + 1, and a cancelling invitation to those it concerned;
+    a line of history the first time."""
     event = session.get(CohortEvent, event_id)
     if event is None or event.cohort_id != cohort_id:
         raise JourneyError(f"cohort {cohort_id!r} has no session {event_id}")
@@ -113,6 +117,15 @@ def cancel_session(*, session: Session, cohort_id: str, event_id: int, now: date
         event.cancelled = True
         event.sequence += 1
         session.flush()
+        detail = f"{event.kind.value} {event.number} cancelled"
+        note(
+            session=session,
+            at=now,
+            by=by,
+            action="session-cancel",
+            detail=detail,
+            cohort_id=cohort_id,
+        )
     return queue_changes(session=session, cohort_id=cohort_id, event_ids=[event_id], now=now)
 
 

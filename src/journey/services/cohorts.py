@@ -21,6 +21,7 @@ from journey.models import (
     Person,
     Place,
 )
+from journey.services.history import note
 from journey.services.identity import Renamed, people_by_email
 from journey.specs import CohortSpec, PersonSpec, SlotSpec, TraineeSpec
 
@@ -39,7 +40,12 @@ class ImportResult:
 
 
 def import_cohort(
-    *, session: Session, spec: CohortSpec, now: datetime, rename: bool = False
+    *,
+    session: Session,
+    spec: CohortSpec,
+    now: datetime,
+    rename: bool = False,
+    by: str | None = None,
 ) -> ImportResult:
     """Create or update a cohort from a validated spec, in the caller's transaction.
 
@@ -47,7 +53,7 @@ def import_cohort(
     number: running it twice changes nothing. A session whose time changed keeps its
     calendar UID and gets SEQUENCE + 1. Trainees absent from the file are kept and listed.
     A known address under another name raises :class:`InvalidInput` before anything is
-    written, unless ``rename``.
+    written, unless ``rename``. The import is a line of history (who, when, what changed).
     """
     people, renamed = _people(session, spec, rename)
     organiser = people[spec.organiser.email]
@@ -97,7 +103,31 @@ def import_cohort(
     _list_absent(session, spec.id, seen, result)
     session.flush()
     result.added_ids = [e.id for e in new]
+    note(
+        session=session,
+        at=now,
+        by=by,
+        action="cohort-import",
+        detail=_what_changed(result),
+        cohort_id=spec.id,
+    )
     return result
+
+
+def _what_changed(result: ImportResult) -> str:
+    """``created: 20 trainees added`` or ``1 trainee added, 19 kept; moved: training 2``."""
+    parts = [
+        ("created: " if result.created else "")
+        + f"{result.trainees_added} trainee{'' if result.trainees_added == 1 else 's'} added"
+        + ("" if result.created else f", {result.trainees_updated} kept")
+    ]
+    if result.sessions_moved:
+        parts.append("moved: " + ", ".join(result.sessions_moved))
+    if result.renamed:
+        parts.append(f"{len(result.renamed)} renamed")
+    if result.not_in_file:
+        parts.append(f"{len(result.not_in_file)} not in the file")
+    return "; ".join(parts)
 
 
 def _fill_cohort(cohort: Cohort, spec: CohortSpec) -> None:

@@ -37,6 +37,7 @@ from journey.models import (
     Place,
 )
 from journey.services.cohorts import enrol
+from journey.services.history import note
 from journey.services.identity import Renamed, name_problems, people_by_email
 from journey.services.loading import known_cohort_ids
 from journey.services.outbox import JOINED_NEWS, insert_new, notice_row
@@ -206,6 +207,7 @@ def add_trainees(
     joined_at: datetime,
     now: datetime,
     rename: bool = False,
+    by: str | None = None,
 ) -> Joined:
     """Enrol checked trainees in a stored cohort; welcome them if it is launched.
 
@@ -262,4 +264,15 @@ def add_trainees(
     )
     emails = tuple(t.person.email for t in trainees)
     launched = cohort.launched_at is not None
+    for enrolment in added:
+        note(
+            session=session,
+            at=now,
+            by=by,
+            action="join",
+            detail=f"joined on {day.isoformat()}",
+            cohort_id=cohort_id,
+            enrolment_id=enrolment.id,
+            person_id=enrolment.person_id,
+        )
     return Joined(cohort_id, emails, welcomes, told, launched, tuple(renamed))

@@ -14,6 +14,7 @@ from journey.engine.keys import launch_key
 from journey.errors import UnknownCohort
 from journey.models import Cohort, Enrolment, EnrolmentStatus, LearningSet, Mentor, Notice
 from journey.services.digest import queue_digests
+from journey.services.history import note
 from journey.services.loading import (
     LoadedCohort,
     LoadedTrainee,
@@ -85,12 +86,18 @@ class LaunchResult:
 
 
 def launch(
-    *, session: Session, cohort_id: str, now: datetime, dry_run: bool = False
+    *,
+    session: Session,
+    cohort_id: str,
+    now: datetime,
+    dry_run: bool = False,
+    by: str | None = None,
 ) -> LaunchResult:
     """Launch a cohort: welcome each trainee, tell mentors and facilitators, queue what is due.
 
     Safe to run again: the launch time is kept from the first run, and every notice is
-    keyed, so a second run only welcomes trainees added since.
+    keyed, so a second run only welcomes trainees added since. A launch that queued
+    anything is a line of history.
     """
     cohort = session.get(Cohort, cohort_id)
     if cohort is None:
@@ -119,6 +126,10 @@ def launch(
     result.due = queue_for_cohort(session, loaded, trainees, mentors, now, dry_run=dry_run)
     if not dry_run:
         result.due.digests = queue_digests(session=session, now=now)
+    if not dry_run and (first or result.welcomes or result.assignments):
+        what = "launched" if first else "launched again"
+        detail = f"{what}: {result.welcomes} welcomes, {result.assignments} to mentors and sets"
+        note(session=session, at=now, by=by, action="launch", detail=detail, cohort_id=cohort_id)
     return result
 
 
