@@ -136,7 +136,7 @@ def test_every_notice_kind_renders_with_a_full_context(kind: str, eligible: bool
 
 
 def test_templates_come_in_text_and_html_pairs() -> None:
-    names = {p.name for p in TEMPLATES.iterdir() if not p.name.startswith("_")}
+    names = {p.name for p in TEMPLATES.iterdir() if p.is_file() and not p.name.startswith("_")}
     stems = {name.rsplit(".", 1)[0] for name in names}
     assert names == {f"{stem}.{ext}" for stem in stems for ext in ("txt", "html")}
     assert set(programme_kinds()) <= stems
