@@ -39,6 +39,12 @@ def record_name() -> str:
     return f"record {_param('cohort_id')} {_param('milestone')}"
 
 
+def funder_report_name() -> str:
+    ids = _param("cohort_ids")
+    named = sorted(set(ids)) if isinstance(ids, list) else [str(ids)]
+    return f"funder report {', '.join(named)}"
+
+
 def add_tags(*new: str) -> None:
     """Add tags to the running flow run (``cohort:mk-2026``), for filtering in the UI.
 

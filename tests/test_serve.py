@@ -143,8 +143,9 @@ def record_from_the_form(cohort_id: str, milestone: str, on: str) -> FlowRun:
 def test_serve_offers_the_deployments_and_runs_the_record_form(
     served: PrefectServer, settings: Settings, cohort_id: str
 ) -> None:
-    assert wait_for_deployments(6) == [
+    assert wait_for_deployments(7) == [
         "deliver-notices/organiser",
+        "funder-report/organiser",
         "launch-cohort/organiser",
         "record-completion/organiser",
         "send-reminders/daily",
@@ -178,7 +179,7 @@ def custom_cohort(settings: Settings, tmp_path: Path) -> str:
 def test_the_served_form_offers_a_custom_programmes_milestone_and_records_it(
     custom_cohort: str, served: PrefectServer, settings: Settings
 ) -> None:
-    assert "record-completion/organiser" in wait_for_deployments(6)
+    assert "record-completion/organiser" in wait_for_deployments(7)
     offered = [*DEFAULT_IDS, "house-meetings"]  # mk-2026's programme, then mk-custom's
     assert wait_for_milestones(offered) == offered
     run = record_from_the_form(custom_cohort, "house-meetings", "2026-12-01")
@@ -213,5 +214,5 @@ def test_prefect_yaml_deploys_to_a_work_pool(prefect_server: PrefectServer, tmp_
     ):
         pooled = [d for d in client.read_deployments() if d.work_pool_name == "journey"]
         daily = client.read_deployment_by_name("send-reminders/daily")
-    assert len(pooled) == 6
+    assert len(pooled) == 7
     assert sorted(s.schedule.cron for s in daily.schedules) == ["0 8 * * *", "0 9 * * *"]  # type: ignore[union-attr]

@@ -3,6 +3,8 @@
 The clock jumps from one day with something due to the next (it does not tick through
 every day); on each, the trainees' plausible progress so far is recorded through the
 same service as ``journey record`` and one ``send-reminders`` flow run sweeps and delivers.
+The evaluation forms are collected along the way (``journey.demo_evaluation``), and the
+funder's report, as at the end, is written next to the outbox.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from journey.console import console, legend, status_table, working
-from journey.demo_year import Happening, happenings, print_emails_by_role
+from journey.demo_year import Happening, happenings, print_emails_by_role, write_funder_report
 from journey.engine import Occurrence, local_date, local_moment, occurrences, planned_notices
 
 LAUNCH_AT = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
@@ -27,6 +29,8 @@ COHORT = "demo-2026"
 DEMO_OUTBOX = "outbox"
 DEMO_FILES = frozenset(
     {"journey.db", "journey.db-wal", "journey.db-shm", "cohort.yaml", "roster.csv", "newcomers.csv"}
+    | {"after-training.csv", "after-last-set.csv", "at-graduation.csv"}  # evaluation forms
+    | {"report.md", "report.html"}  # the funder's report
 )
 
 
@@ -114,18 +118,26 @@ def _import(folder: Path, url: str, seed: int) -> None:
     )
 
 
-def _progress_for(occ: Occurrence, tz: str, rng: random.Random) -> list[date]:
-    """Plausible completion dates for one milestone (empty if never done)."""
+def _progress_for(occ: Occurrence, tz: str, rng: random.Random, trail: set[str]) -> list[date]:
+    """Plausible completion dates for one milestone (empty if never done). ``trail`` holds
+    what the trainee did so far, in programme order: a trainee who misses a stage stalls
+    there, and only those at the last learning set give their presentation."""
     group = occ.milestone.group
+    if group == "presentation" and f"set {occ.milestone.session}" not in trail:
+        return []
     if occ.slots:
-        chance = {"training": 0.96, "learning-set": 0.85, "presentation": 0.9}.get(group, 0.9)
-        return [local_date(s.starts_at, tz) for s in occ.slots if rng.random() < chance]
+        chance = {"training": 0.96, "learning-set": 0.85, "presentation": 0.95}.get(group, 0.9)
+        days = [local_date(s.starts_at, tz) for s in occ.slots if rng.random() < chance]
+        if days and group == "learning-set":
+            trail.add(f"set {occ.milestone.session}")
+        return days
     if occ.opens_on is not None:  # mentoring window
         if rng.random() > 0.82:
             return []
         span = (occ.on - occ.opens_on).days + 20
         return [occ.opens_on + timedelta(days=rng.randrange(span))]
-    if rng.random() > 0.88:
+    if "stalled" in trail or rng.random() > 0.95:
+        trail.add("stalled")
         return []
     return [occ.on + timedelta(days=rng.randint(-12, 24))]
 
@@ -149,10 +161,11 @@ def _simulate(
             who = t.enrolment.person.email or ""
             if email is not None and who != email:
                 continue
+            trail: set[str] = set()
             for occ in occurrences(loaded.programme, plan, t.record):
                 if occ.milestone.id == "graduation":
                     continue  # decided at the time, from eligibility
-                for day in _progress_for(occ, tz, rng):
+                for day in _progress_for(occ, tz, rng, trail):
                     at = local_moment(day, time(20, 0), tz)
                     if at > after:
                         done.append(Done(at, who, occ.milestone.id, day))
@@ -241,7 +254,7 @@ def _walk(url: str, pending: list[Done], days: list[datetime], seed: int) -> Non
         launch_cohort(COHORT, now=LAUNCH_AT)
     graduation: datetime | None = datetime(2027, 6, 17, 20, 0, tzinfo=UTC)
     emails = sorted({d.email for d in pending})
-    year = happenings(emails, Path(os.environ["JOURNEY_OUTBOX_DIR"]).parent)
+    year = happenings(emails, Path(os.environ["JOURNEY_OUTBOX_DIR"]).parent, seed)
     for i, day in enumerate(days, 1):
         if graduation is not None and day > graduation:
             _graduate(url, seed)
@@ -257,12 +270,17 @@ def _walk(url: str, pending: list[Done], days: list[datetime], seed: int) -> Non
         )
     if graduation is not None:
         _graduate(url, seed)
+    for event in year:  # after the last day with something due
+        _happen(url, event, pending, seed)
     _record_until(url, pending, END_AT)
 
 
 def _happen(url: str, event: Happening, pending: list[Done], seed: int) -> None:
     """One of the year's happenings; a withdrawn trainee records nothing more, a newcomer
-    makes progress from their join on."""
+    makes progress from their join on; forms are handed to those who came, so what was
+    done by then is recorded first."""
+    if event.what == "evaluation":
+        _record_until(url, pending, event.at)
     line = event.act(url, COHORT, event.at)
     console.print(f"  {event.at:%a %d %b %Y %H:%M} UTC  {event.what}: {line}")
     who = line.split(" ", 1)[0]
@@ -341,3 +359,5 @@ def _report(url: str, folder: Path) -> None:
         f"The emails are in {outbox} ({files} .eml files; open one with any mail "
         f"client). The database is {folder.resolve() / 'journey.db'}."
     )
+    md, html = write_funder_report(url, COHORT, folder.resolve(), END_AT)
+    console.print(f"The funder's report is {md} (and {html.name}, to open in a browser).")

@@ -1,9 +1,12 @@
 """What happens to the demo cohort during its year, beyond the plan: the organiser's life.
 
 A trainee opts out of email (they stay on the programme), another withdraws, a latecomer
-joins after the training, and a completion recorded with the wrong date is corrected. Each
-goes through the same service as its command (``journey person opt-out``, ``journey
-withdraw``, ``journey cohort add``, ``journey record --on``) at its moment in the walk.
+joins after the training, and a completion recorded with the wrong date is corrected. The
+evaluation forms handed out after the training, after the last learning set and at
+graduation are imported. Each goes through the same service as its command (``journey
+person opt-out``, ``journey withdraw``, ``journey cohort add``, ``journey record --on``,
+``journey evaluation import``) at its moment in the walk. At the end, the organiser makes
+the funder's report (``journey report``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from journey.console import console
+from journey.demo_evaluation import collect
 
 BY = "journey demo"
 NEWCOMER = "zara.begum@example.org"
@@ -107,9 +111,9 @@ def _correct(email: str, milestone: str, wrong: date, right: date) -> Callable[.
     return act
 
 
-def happenings(emails: list[str], folder: Path) -> list[Happening]:
+def happenings(emails: list[str], folder: Path, seed: int) -> list[Happening]:
     """The year's events for the demo's trainees (in roster order), by date."""
-    return [
+    year = [
         Happening(datetime(2026, 10, 12, 9, 0, tzinfo=UTC), "opt-out", _opt_out(emails[3])),
         Happening(
             datetime(2026, 11, 3, 9, 0, tzinfo=UTC),
@@ -118,7 +122,34 @@ def happenings(emails: list[str], folder: Path) -> list[Happening]:
         ),
         Happening(datetime(2026, 11, 10, 10, 0, tzinfo=UTC), "withdrawal", _withdraw(emails[5])),
         Happening(datetime(2026, 11, 16, 10, 0, tzinfo=UTC), "late joiner", _late_joiner(folder)),
+        *(
+            Happening(at, "evaluation", collect(folder, questionnaire, seed))
+            for at, questionnaire in (
+                (datetime(2026, 10, 5, 9, 0, tzinfo=UTC), "after-training"),
+                (datetime(2027, 4, 19, 9, 0, tzinfo=UTC), "after-last-set"),
+                (datetime(2027, 6, 24, 9, 0, tzinfo=UTC), "at-graduation"),
+            )
+        ),
     ]
+    return sorted(year, key=lambda h: h.at)
+
+
+def write_funder_report(url: str, cohort_id: str, folder: Path, now: datetime) -> list[Path]:
+    """The funder's report as at ``now``, as ``journey report`` makes it: ``report.md`` and
+    ``report.html`` in ``folder``."""
+    from journey.db import session_scope
+    from journey.services.funder_report import funder_report
+    from journey.services.funder_report_html import to_html
+    from journey.services.funder_report_markdown import to_markdown
+
+    with session_scope(url) as session:
+        report = funder_report(session=session, cohort_ids=[cohort_id], now=now)
+    written = []
+    for name, render in (("report.md", to_markdown), ("report.html", to_html)):
+        path = folder / name
+        path.write_text(render(report), encoding="utf-8", newline="")
+        written.append(path)
+    return written
 
 
 def emails_by_role(url: str) -> dict[str, tuple[int, int]]:

@@ -4,9 +4,9 @@
 its programme's rules use (so a ``-7d@09:00`` rule goes out at 09:00, not a day late),
 or at ``JOURNEY_REMINDER_CRON``. Prefect evaluates a cron in its time zone, so 08:00 stays
 08:00 on both sides of the clock change. ``launch-cohort``, ``record-completion``,
-``withdraw-trainee``, ``trainee-journey`` and ``deliver-notices`` are there to run from the
-UI; the record-completion form offers the milestone ids of the programmes stored for
-cohorts.
+``withdraw-trainee``, ``trainee-journey``, ``deliver-notices`` and ``funder-report`` are
+there to run from the UI; the record-completion form offers the milestone ids of the
+programmes stored for cohorts.
 """
 
 from __future__ import annotations
@@ -118,6 +118,7 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
     from prefect.types.entrypoint import EntrypointType
 
     from journey.flows.deliver_notices import deliver_notices
+    from journey.flows.funder_report import funder_report
     from journey.flows.launch_cohort import launch_cohort
     from journey.flows.record_completion import record_completion
     from journey.flows.send_reminders import send_reminders
@@ -135,6 +136,7 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
         withdraw_trainee,
         trainee_journey,
         deliver_notices,
+        funder_report,
     )
     for flow in on_demand:
         made.append(flow.to_deployment("organiser", tags=tags, entrypoint_type=kind))
