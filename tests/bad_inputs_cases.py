@@ -465,3 +465,27 @@ DEMO = [
 
 # fmt: on
 CASES = [*COHORT_FILE, *ROSTER_CASES, *COMMANDS, *SETTINGS, *DATABASE, *DEMO]
+
+# --- one trainee's evaluation response (journey evaluation record mk-2026 EMAIL ...) -------
+
+
+def evaluation_record(*args: str) -> tuple[str, ...]:
+    """``journey evaluation record mk-2026 ARGS --now NOW``."""
+    return ("evaluation", "record", "mk-2026", *args, "--now", NOW)
+
+
+# fmt: off
+EVALUATION_RECORD = [
+    Case("evaluation-record-score-11", evaluation_record(AISHA, "score=11"),
+         error("score: 11 is outside 0 to 10")),
+    Case("evaluation-record-unknown-item", evaluation_record(AISHA, "leadershp-before=4"),
+         error("unknown column 'leadershp-before' (did you mean 'leadership-before'?)")),
+    Case("evaluation-record-before-without-after",
+         evaluation_record(AISHA, "score=8", "leadership-before=5"),
+         error("leadership-after: missing: 'leadership-before' is given, so give"
+               " 'leadership-after' too (or neither)")),
+    Case("evaluation-record-unknown-trainee", evaluation_record("nobody@example.org", "score=8"),
+         error("'nobody@example.org' is not a trainee of cohort 'mk-2026'")),
+]
+# fmt: on
+CASES += EVALUATION_RECORD

@@ -34,6 +34,9 @@ COMMANDS = [
     ["person", "opt-in"],
     ["report"],
     ["evaluation", "import"],
+    ["evaluation", "record"],
+    ["person", "export"],
+    ["audit"],
 ]
 
 

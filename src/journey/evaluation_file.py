@@ -50,7 +50,7 @@ def read_responses(
     header, records = csv_records(
         text, file, lambda record: _header(record, file, questionnaire, problems), problems
     )
-    responses = [_response(file, row, given, questionnaire, problems) for row, given in records]
+    responses = [read_response(file, row, given, questionnaire, problems) for row, given in records]
     if header is not None and not responses:
         problems.append(InputProblem(file, None, "file", "no responses below the header"))
     return responses
@@ -67,12 +67,8 @@ def _header(
         problems.append(InputProblem(file, 1, "header", f"missing; {listed}"))
         return None
     found = len(problems)
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(InputProblem(file, 1, "header", f"column {name!r} appears twice"))
-    for name in names:
-        if name not in allowed:
-            hint = did_you_mean(name, allowed) or f"; {listed}"
-            problems.append(InputProblem(file, 1, "header", f"unknown column {name!r}{hint}"))
+    for message in name_problems(names, allowed):
+        problems.append(InputProblem(file, 1, "header", message))
     for question in questionnaire.items:
         present = [c for c in question.columns if c in names]
         if len(present) == 1 and question.kind == "before-after":
@@ -84,14 +80,27 @@ def _header(
     return names if len(problems) == found else None
 
 
-def _response(
+def name_problems(names: Sequence[str], allowed: Sequence[str]) -> list[str]:
+    """What is wrong with the answer columns named (in a header, or on the command line):
+    one named twice, one the questionnaire does not have (with the nearest, or the list)."""
+    messages = [
+        f"column {n!r} appears twice" for n in sorted({n for n in names if names.count(n) > 1})
+    ]
+    for name in names:
+        if name not in allowed:
+            hint = did_you_mean(name, allowed) or f"; the columns are {', '.join(allowed)}"
+            messages.append(f"unknown column {name!r}{hint}")
+    return messages
+
+
+def read_response(
     file: str,
     row: int,
     cells: Mapping[str, str],
     questionnaire: Questionnaire,
     problems: list[InputProblem],
 ) -> ResponseIn:
-    """One row checked cell by cell."""
+    """One row checked cell by cell (a row of a file, or the answers of one command)."""
     email = ""
     if cells.get("email"):
         email, problem = normal_email(cells["email"])

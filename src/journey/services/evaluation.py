@@ -74,8 +74,8 @@ def import_responses(
     cohort's programme (default: its first). Everything is checked before anything is
     written; every problem is raised at once in :class:`InvalidInput`."""
     loaded = load_cohort(session, cohort_id)
-    questionnaire = _questionnaire(loaded.programme, questionnaire_id)
-    trainees = _trainees(session, cohort_id)
+    questionnaire = find_questionnaire(loaded.programme, questionnaire_id)
+    trainees = trainee_enrolments(session, cohort_id)
     problems: list[InputProblem] = []
     responses = read_responses(text, file, questionnaire, problems)
     already = check_people(
@@ -99,7 +99,7 @@ def import_responses(
         cohort_id, questionnaire.id, named, len(new) - named, comments, len(already)
     )
     if not dry_run:
-        _write(session, cohort_id, questionnaire.id, new, trainees, now)
+        write_responses(session, cohort_id, questionnaire.id, new, trainees, now)
         _seal(session, cohort_id, questionnaire.id, seal, now)
         detail = f"{questionnaire.id}: {result.stored} responses, {comments} comments"
         note(
@@ -114,7 +114,7 @@ def import_responses(
     return result
 
 
-def _questionnaire(programme: Programme, questionnaire_id: str | None) -> Questionnaire:
+def find_questionnaire(programme: Programme, questionnaire_id: str | None) -> Questionnaire:
     known = [q.id for q in programme.questionnaires]
     wanted = questionnaire_id or (known[0] if known else "")
     try:
@@ -123,7 +123,7 @@ def _questionnaire(programme: Programme, questionnaire_id: str | None) -> Questi
         raise UnknownQuestionnaire(wanted or "(default)", known) from None
 
 
-def _trainees(session: Session, cohort_id: str) -> dict[str, int]:
+def trainee_enrolments(session: Session, cohort_id: str) -> dict[str, int]:
     """Email -> enrolment id, for the cohort's trainees (withdrawn ones too: they may
     have answered before they left)."""
     rows = session.execute(
@@ -174,7 +174,7 @@ def _refuse_seen(
         problems.append(InputProblem(file, None, "file", message))
 
 
-def _write(
+def write_responses(
     session: Session,
     cohort_id: str,
     questionnaire: str,
