@@ -23,7 +23,7 @@ from typing import Any
 
 from bench import env
 
-SECTIONS = ("sweep", "delivery", "launch", "cli")
+SECTIONS = ("sweep", "delivery", "launch", "cli", "report")
 BUSY = 0.1  # other processes' share of the CPUs above which a step's figures are suspect
 
 
@@ -102,7 +102,7 @@ def _warm_up(results: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    from bench import cli_timing, delivery, launch, report, sweep_scale
+    from bench import cli_timing, delivery, funder, launch, report, sweep_scale
     from bench.context import Context, Sizes
     from bench.smtp_sink import Sink, free_port
     from journey.prefect_env import flows_here
@@ -127,6 +127,8 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             ("sweep", "sweep direct", sweep_scale.direct),
             ("delivery", "delivery direct", delivery.direct),
             ("launch", "launch direct", launch.direct),
+            ("report", "seed a grant for the funder's report", funder.prepare),
+            ("report", "funder's report", funder.run),
         ]
         if "cli" in wanted:
             wanted.add("launch-prepare")

@@ -26,6 +26,9 @@ class Sizes:
     repeats: int  # timed runs per figure (the median is reported)
     flow_repeats: int  # timed runs of each flow whose run takes 10-60 s
     cli_runs: int
+    report_cohorts: int = 100  # the funder's report: a grant of this many cohorts
+    report_trainees: int = 100  # of this many trainees each
+    report_runs: int = 5
 
     @staticmethod
     def full() -> Sizes:
@@ -33,7 +36,7 @@ class Sizes:
 
     @staticmethod
     def quick() -> Sizes:
-        return Sizes((200, 1_000), 20, 400, (20, 100), 1, 1, 2)
+        return Sizes((200, 1_000), 20, 400, (20, 100), 1, 1, 2, 5, 20, 2)
 
     def cohorts_for(self, trainees: int) -> int:
         return min(self.sweep_cohorts, max(1, trainees // 10))

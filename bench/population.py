@@ -215,7 +215,7 @@ def store_cohorts(url: str, shapes: list[CohortShape], rng: random.Random) -> No
 
 
 def _completion_rows(
-    session: Session, today: date, rng: random.Random
+    session: Session, today: date, rng: random.Random, recorded_at: datetime = YESTERDAY
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Completions and mentoring meetings for most milestones already past."""
     cohorts = load_cohorts(session)
@@ -225,7 +225,7 @@ def _completion_rows(
     for c in cohorts:
         for t in loaded[c.cohort.id]:
             for occ in occurrences(c.programme, c.plan, t.record):
-                base = {"enrolment_id": t.enrolment.id, "recorded_at": YESTERDAY}
+                base = {"enrolment_id": t.enrolment.id, "recorded_at": recorded_at}
                 mentoring = _MENTORING.match(occ.milestone.id)
                 if occ.slots:
                     days = [local_date(s.starts_at, TZ) for s in occ.slots]
@@ -252,8 +252,8 @@ def _completion_rows(
     return done, met
 
 
-def _past_notices(session: Session) -> list[dict[str, Any]]:
-    """What the daily sweeps queued before today, as the sweep builds its rows, marked sent.
+def _past_notices(session: Session, until: datetime = YESTERDAY) -> list[dict[str, Any]]:
+    """What the daily sweeps queued by ``until``, as the sweep builds its rows, marked sent.
 
     Built with the sweep's own functions but bulk-inserted (``executemany``), which is
     far quicker than the sweep's chunked multi-row INSERT for 100,000s of rows.
@@ -265,7 +265,7 @@ def _past_notices(session: Session) -> list[dict[str, Any]]:
     rows = []
     for c in cohorts:
         for t in loaded[c.cohort.id]:
-            for n in due_notices(c.programme, c.plan, t.record, YESTERDAY):
+            for n in due_notices(c.programme, c.plan, t.record, until):
                 person = recipient_id(c, t, n.to, mentors)
                 if person is not None:
                     row = planned_row(c, t.enrolment.id, person, n, n.due_at)

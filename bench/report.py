@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.funder_figures import funder_rows as _funder_rows
+from bench.funder_figures import funder_targets as _funder_targets
+
 Row = tuple[str, str, str]
 CLI_TARGET = 2.0  # seconds: "answer in about 2 s or less (median of 5 runs)" (issue 5)
 SWEEP_FLOW_TARGET = 1.5  # "the Prefect flow costs at most 1.5x the direct call at 10,000"
@@ -239,6 +242,7 @@ def table_rows(results: dict[str, Any]) -> list[Row]:
         + _delivery_rows(results.get("delivery", {}))
         + _launch_rows(results.get("launch", {}))
         + _cli_rows(results.get("cli", {}))
+        + _funder_rows(results.get("report", {}))
     )
 
 
@@ -331,6 +335,7 @@ def targets(results: dict[str, Any]) -> dict[str, Any]:
             "figure": cli.get("slowest_everyday_median_s"),
             "met": None if not cli else cli["slowest_everyday_median_s"] <= CLI_TARGET,
         },
+        **_funder_targets(results.get("report", {})),
     }
 
 

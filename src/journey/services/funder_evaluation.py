@@ -58,6 +58,7 @@ class QuestionnaireFigures:
     changes: tuple[ChangeFigures, ...]
     comments: tuple[str, ...]  # sorted; at most MOST_COMMENTS
     more_comments: int
+    comments_asked: str  # the question the comments answer ("" if several: each is shown alone)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def _merged(results: Iterable[QuestionnaireResults]) -> list[QuestionnaireResult
 
 def _figures(r: QuestionnaireResults) -> QuestionnaireFigures:
     comments = sorted(c for i in r.items for c in i.comments)
+    asked = [i.question.text for i in r.items if i.question.kind == "comments"]
     return QuestionnaireFigures(
         id=r.questionnaire.id,
         title=r.questionnaire.title,
@@ -150,12 +152,26 @@ def _figures(r: QuestionnaireResults) -> QuestionnaireFigures:
         changes=tuple(_change(i) for i in r.items if i.question.kind == "before-after"),
         comments=tuple(comments[:MOST_COMMENTS]),
         more_comments=max(0, len(comments) - MOST_COMMENTS),
+        comments_asked=asked[0] if len(asked) == 1 else "",
     )
+
+
+def _together(results: Iterable[QuestionnaireResults]) -> EvaluationFigures:
+    answered = [_figures(r) for r in _merged(results) if r.responses]
+    return EvaluationFigures(sum(q.responses for q in answered), tuple(answered))
 
 
 def evaluation_figures(*, session: Session, cohort_ids: Sequence[str]) -> EvaluationFigures:
     """The evaluation figures of ``cohort_ids`` together (one cohort, or a grant's several)."""
     found = evaluation_results(session=session, cohort_ids=cohort_ids)
-    results = _merged(r for cid in sorted(found) for r in found[cid])
-    answered = [_figures(r) for r in results if r.responses]
-    return EvaluationFigures(sum(q.responses for q in answered), tuple(answered))
+    return _together(r for cid in sorted(found) for r in found[cid])
+
+
+def evaluation_figures_each(
+    *, session: Session, cohort_ids: Sequence[str]
+) -> tuple[dict[str, EvaluationFigures], EvaluationFigures]:
+    """Each cohort's evaluation figures, and all of theirs together, from one reading of
+    the answers: the same few queries for one cohort or a hundred."""
+    found = evaluation_results(session=session, cohort_ids=cohort_ids)
+    each = {cid: _together(found[cid]) for cid in found}
+    return each, _together(r for cid in sorted(found) for r in found[cid])

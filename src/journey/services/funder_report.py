@@ -27,7 +27,7 @@ from journey.errors import UnknownCohort
 from journey.models import NoticeStatus
 from journey.services import _funder_facts as facts
 from journey.services._funder_facts import Shape, Trainee
-from journey.services.funder_evaluation import EvaluationFigures, evaluation_figures
+from journey.services.funder_evaluation import EvaluationFigures, evaluation_figures_each
 from journey.services.loading import known_cohort_ids, load_cohorts
 from journey.specs import Place
 
@@ -172,6 +172,7 @@ def funder_report(*, session: Session, cohort_ids: Sequence[str], now: datetime)
             raise UnknownCohort(cid, known=known_cohort_ids(session))
     trainees = facts.trainees(session, loaded, now)
     notices = facts.notice_rows(session, ids)
+    evaluation, together = evaluation_figures_each(session=session, cohort_ids=ids)
     figures = [
         _figures(
             [c.cohort.id],
@@ -179,7 +180,7 @@ def funder_report(*, session: Session, cohort_ids: Sequence[str], now: datetime)
             facts.shape(c),
             trainees[c.cohort.id],
             notices,
-            evaluation_section(session=session, cohort_ids=[c.cohort.id]),
+            evaluation[c.cohort.id],
         )
         for c in loaded
     ]
@@ -191,15 +192,9 @@ def funder_report(*, session: Session, cohort_ids: Sequence[str], now: datetime)
             facts.merged([facts.shape(c) for c in loaded]),
             [t for cid in ids for t in trainees[cid]],
             notices,
-            evaluation_section(session=session, cohort_ids=ids),
+            together,
         )
     return FunderReport(now, loaded[0].cohort.timezone, tuple(ids), tuple(figures), total)
-
-
-def evaluation_section(*, session: Session, cohort_ids: Sequence[str]) -> EvaluationFigures:
-    """The evaluation figures of ``cohort_ids`` (see :mod:`journey.services.funder_evaluation`);
-    with no responses the report says so."""
-    return evaluation_figures(session=session, cohort_ids=cohort_ids)
 
 
 def _figures(
