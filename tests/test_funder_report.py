@@ -195,29 +195,45 @@ def test_graduation_withdrawals_and_notices_are_counted_by_hand(year: Settings) 
 
 
 GOLDEN_MD = """\
-# Funder's report: Two-Day Training 2026 (mk-2026)
+# Funder's report: Two-Day Training 2026
 
-Made at Sun 20 Jun 2027 13:00 (Europe/London) from cohort mk-2026, from what was recorded by then.
+Made on Sun 20 Jun 2027 13:00 (Europe/London), from what was recorded for cohort mk-2026 by \
+then.
+
+## At a glance
+
+Each step counts those enrolled who did it, withdrawn trainees included: trained means every \
+training day attended; mentored, at least one mentoring meeting recorded; in a learning set, \
+placed in one; presented, the final presentation recorded.
+
+| step | trainees | of those enrolled |
+| --- | --- | --- |
+| enrolled | 20 | 100% |
+| trained | 17 | 85% |
+| mentored | 3 | 15% |
+| in a learning set | 14 | 70% |
+| presented | 1 | 5% |
+| graduated | 1 | 5% |
 
 ## Participation
 
 20 leaders from 10 institutions (6 member institutions and 4 external organisations) enrolled. \
 17 leaders from 9 institutions (6 member institutions and 3 external organisations) completed \
-Two-Day Training (every day).
+the Two-Day Training (every day).
 
-| place | trainees | fees due |
+| place | trainees | fees due (£) |
 | --- | --- | --- |
 | member institution's free place | 6 | 0 |
 | fee-paying | 7 | 420 |
 | subsidised by MK Community Foundation | 7 | 0 |
 | all places | 20 | 420 |
 
-## Attendance at Two-Day Training
+## Attendance at the Two-Day Training
 
 | day | date | attended |
 | --- | --- | --- |
-| 1 | 2026-09-25 | 18 of 20 (90%) |
-| 2 | 2026-09-26 | 17 of 20 (85%) |
+| day 1 | 2026-09-25 | 18 of 20 (90%) |
+| day 2 | 2026-09-26 | 17 of 20 (85%) |
 
 ## Progress through the stages
 
@@ -237,9 +253,9 @@ took place is recorded: what is said in it stays between mentor and trainee.
 
 | meeting | held |
 | --- | --- |
-| 1 | 3 |
-| 2 | 1 |
-| 3 | 1 |
+| meeting 1 | 3 |
+| meeting 2 | 1 |
+| meeting 3 | 1 |
 
 ## Action learning sets
 
@@ -256,19 +272,19 @@ Final presentation (last learning set) |
 
 ## Withdrawals
 
-1 trainee withdrew: 1 in October 2026.
+1 trainee withdrew (October 2026).
 
 ## Notices
 
-26 emails sent and 1 failed (a daily digest counts once); the digests told mentors, \
-facilitators and the organiser 2 things about trainees.
+26 emails sent and 1 failed (a daily digest counts once); the digests gave mentors, \
+facilitators and the organiser 2 updates about trainees.
 
-| kind | sent | failed |
+| emails | sent | failed |
 | --- | --- | --- |
-| digest | 2 | 0 |
-| facilitator-assignment | 2 | 0 |
-| mentor-assignment | 3 | 0 |
-| welcome | 19 | 1 |
+| daily digests (mentors, facilitators, organiser) | 2 | 0 |
+| introductions to set facilitators | 2 | 0 |
+| introductions to mentors | 3 | 0 |
+| welcomes | 19 | 1 |
 
 ## Evaluation
 
@@ -315,7 +331,7 @@ def test_nothing_to_count_says_so_instead_of_dividing_by_zero(
     assert "No emails sent yet." in text
     assert "no meetings are recorded yet" in text
     assert "No one has withdrawn." in text
-    assert "No one has completed Two-Day Training yet." in text
+    assert "No one has completed the Two-Day Training yet." in text
 
 
 def _second_cohort(settings: Settings, folder: Path) -> None:

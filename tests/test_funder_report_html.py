@@ -37,10 +37,10 @@ def _row(head: str, *cells: str) -> str:
 def test_the_page_holds_the_figures_counted_by_hand(year: Settings, tmp_path: Path) -> None:
     import_responses(tmp_path)
     page = to_html(_report(year))
-    assert "<h1>Funder&#x27;s report: Two-Day Training 2026 (mk-2026)</h1>" in page
+    assert "<h1>Funder&#x27;s report: Two-Day Training 2026</h1>" in page
     assert (
-        '<p class="made">Made at Sun 20 Jun 2027 13:00 (Europe/London) from cohort mk-2026,'
-        " from what was recorded by then.</p>"
+        '<p class="made">Made on Sun 20 Jun 2027 13:00 (Europe/London), from what was recorded'
+        " for cohort mk-2026 by then.</p>"
     ) in page
     for step in (
         _row("enrolled", "#20", "#100%"),
@@ -59,9 +59,9 @@ def test_the_page_holds_the_figures_counted_by_hand(year: Settings, tmp_path: Pa
     assert (
         _row("Set A", "#7", "3 of 7 (43%)", "0 of 7 (0%)", "1 of 7 (14%)", "1 of 7 (14%)") in page
     )
-    assert _row("welcome", "#19", "#1") in page
+    assert _row("welcomes", "#19", "#1") in page
     assert "<p>1 of the 14 trainees it is open to is eligible to graduate; 1 graduated.</p>" in page
-    assert "<p>1 trainee withdrew: 1 in October 2026.</p>" in page
+    assert "<p>1 trainee withdrew (October 2026).</p>" in page
     # the before/after chart and the same figures in the table beside it
     assert page.count("<svg ") == 2
     assert '<figure class="before-after"><svg id="ratings-mk-2026-after-training"' in page
@@ -160,7 +160,7 @@ def test_several_cohorts_draw_the_totals_and_tabulate_each_funnel(
     _second_cohort(settings, tmp_path)
     page = to_html(_report(settings, ["mk-2026", "mk-2027"]))
     assert "<h1>Funder&#x27;s report: 2 cohorts</h1>" in page
-    assert "from cohorts mk-2026, mk-2027, from what was recorded by then." in page
+    assert "from what was recorded for cohorts mk-2026, mk-2027 by then." in page
     assert page.count("<svg ") == 1  # the totals' funnel; no responses anywhere
     assert '<svg id="funnel-total"' in page
     assert "<caption>Each cohort&#x27;s funnel</caption>" in page

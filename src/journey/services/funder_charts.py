@@ -15,56 +15,22 @@ import re
 import textwrap
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from journey.services.funder_evaluation import ChangeFigures, QuestionnaireFigures
-from journey.services.funder_report import CohortFigures, Share
 from journey.services.funder_report_formats import percent
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["Step", "before_after_svg", "drawn_changes", "funnel_steps", "funnel_svg"]
+    from journey.services.funder_report_document import Step
 
-PRESENTATION = "presentation"  # the milestone id of the final presentation (default programme)
+__all__ = ["before_after_svg", "drawn_changes", "funnel_svg"]
+
 INK, BAR, BEFORE, AFTER, GRID = "#1a1a1a", "#2f6b9a", "#9a9a9a", "#1f5f8b", "#dddddd"
 _METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of the funnel: how many reached it, and that as a share of those enrolled."""
-
-    label: str
-    share: Share
-
-
-def funnel_steps(f: CohortFigures, cohorts: Sequence[CohortFigures]) -> tuple[Step, ...]:
-    """Enrolled → trained → mentored → in a learning set → presented → graduated.
-
-    ``cohorts`` are the cohorts ``f`` counts (``[f]`` for one): the totals do not list
-    learning sets, so members of a set are added up over the cohorts. A step the
-    programme does not have (no learning sets, no graduation) is left out.
-    """
-    enrolled = f.participation.enrolled.leaders
-    steps = [
-        ("enrolled", enrolled),
-        ("trained", f.participation.trained.leaders),
-        ("mentored", f.mentoring.trainees_met),
-    ]
-    if f.learning_set_totals:
-        steps.append(
-            ("in a learning set", sum(s.members for c in cohorts for s in c.learning_sets))
-        )
-    presented = [p.done.count for p in f.learning_set_totals if p.milestone == PRESENTATION]
-    if presented:
-        steps.append(("presented", presented[0]))
-    if f.graduation is not None:
-        steps.append(("graduated", f.graduation.graduated))
-    return tuple(Step(label, Share(count, enrolled)) for label, count in steps)
 
 
 def funnel_svg(steps: Sequence[Step], *, chart_id: str, title: str) -> str:

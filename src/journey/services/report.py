@@ -35,7 +35,7 @@ _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _MARKUP = re.compile(r"([\\`*_\[\]|~#]|(?<=[A-Za-z]):(?=//)|(?<=\bwww)\.)", re.IGNORECASE)
 # What shapes markup only at the start of a line, where a one-line text may yet be put:
 # a quote, a list item, a setext underline, a numbered item.
-_LEADING = re.compile(r"^([>+=-]|\d+(?=[.)]))")
+_LEADING = re.compile(r"^([>+=-]|\d{1,9}(?=[.)](?:\s|$)))")
 
 
 @dataclass(frozen=True)
