@@ -25,7 +25,11 @@ class Notice(Base):
     """A notice to send. ``key`` = cohort/trainee/milestone/rule/occurrence: never twice."""
 
     __tablename__ = "notices"
-    __table_args__ = (Index("ix_notices_status_due_at", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_notices_status_due_at", "status", "due_at"),
+        # the funder's report counts notices by cohort, status and kind (covering)
+        Index("ix_notices_cohort_status_template", "cohort_id", "status", "template", "digest_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(400), unique=True)

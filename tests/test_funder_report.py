@@ -404,3 +404,31 @@ def test_cli_unknown_cohort_is_one_line(settings: Settings, cohort_id: str) -> N
     assert result.returncode == 1
     assert result.stderr == "Error: unknown cohort 'nope'; known cohorts: mk-2026\n"
     assert result.stdout == ""
+
+
+def _statements(settings: Settings, cohort_ids: Sequence[str]) -> int:
+    """How many SQL statements the report on ``cohort_ids`` sends."""
+    from sqlalchemy import event
+
+    from journey.db import get_engine
+
+    sent: list[str] = []
+
+    def count(*args: object) -> None:
+        sent.append("statement")
+
+    engine = get_engine(settings.database_url)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        _report(settings, cohort_ids)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(sent)
+
+
+def test_the_report_sends_as_many_statements_for_two_cohorts_as_for_one(
+    settings: Settings, cohort_id: str, tmp_path: Path
+) -> None:
+    _second_cohort(settings, tmp_path)
+    one = _statements(settings, ["mk-2026"])
+    assert one and _statements(settings, ["mk-2026", "mk-2027"]) == one

@@ -120,11 +120,14 @@ def evaluate(
     trainee: TraineeRecord,
     now: datetime,
     planner: Planner | None = None,
+    *,
+    with_notices: bool = True,
 ) -> JourneyView:
     """The whole picture of one trainee at ``now``.
 
     Pass the cohort's :class:`Planner` when evaluating many trainees: it reuses what
-    trainees of one shape share.
+    trainees of one shape share. ``with_notices=False`` leaves ``notices_due`` empty, for
+    a reader of states only (the funder's report), which saves working them out.
     """
     planner = planner or Planner(programme, plan)
     occs = planner.occurrences(trainee)
@@ -148,7 +151,7 @@ def evaluate(
         position=_position(views, trainee, plan),
         eligible=eligible,
         missing=missing,
-        notices_due=tuple(planner.due(trainee, now)),
+        notices_due=tuple(planner.due(trainee, now)) if with_notices else (),
     )
 
 

@@ -102,7 +102,7 @@ def trainees(
             trainee(
                 c,
                 t,
-                evaluate(c.programme, c.plan, t.record, now, planner),
+                evaluate(c.programme, c.plan, t.record, now, planner, with_notices=False),
                 member=members[t.enrolment.institution_id],
                 set_name=sets.get(t.enrolment.learning_set_id or -1),
                 meetings=sorted(meetings.get(t.enrolment.id, [])),
@@ -136,7 +136,7 @@ def shape(c: LoadedCohort) -> Shape:
     )
     graduation = c.programme.graduation
     return Shape(
-        training_title=training.title if training else "the training",
+        training_title=training.title if training else "training",
         days=days if training else (),
         stages=tuple((m.id, m.title) for m in ms if m.after_training is not None),
         set_milestones=tuple((m.id, m.title) for m in ms if m.sessions == "learning-set"),
