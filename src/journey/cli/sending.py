@@ -57,8 +57,8 @@ def upcoming(
 def serve() -> None:
     """Serve the deployments from this process: send-reminders on its daily schedule in
     each cohort's time zone, and launch-cohort, record-completion, withdraw-trainee,
-    trainee-journey and deliver-notices to run from the Prefect UI. Needs a Prefect server
-    (PREFECT_API_URL).
+    trainee-journey, deliver-notices and funder-report to run from the Prefect UI. Needs a
+    Prefect server (PREFECT_API_URL).
 
     Example: PREFECT_API_URL=http://127.0.0.1:4200/api journey serve
     """
@@ -77,8 +77,9 @@ def demo(
 ) -> None:
     """Build a sample cohort of 20 trainees, launch it and walk the clock through the nine
     months, recording plausible progress; every notice lands in the demo's outbox folder,
-    whatever SMTP settings the environment or .env holds. The folder is emptied first, so
-    it must be new, empty, or a previous demo's.
+    whatever SMTP settings the environment or .env holds. Evaluation forms are collected
+    along the way, and the funder's report is written to report.md and report.html in the
+    folder. The folder is emptied first, so it must be new, empty, or a previous demo's.
 
     Example: journey demo --dir /tmp/journey-demo
     """

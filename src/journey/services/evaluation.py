@@ -249,16 +249,21 @@ class QuestionnaireResults:
 
 
 def evaluation_results(
-    *, session: Session, cohort_ids: Sequence[str]
+    *,
+    session: Session,
+    cohort_ids: Sequence[str],
+    programmes: Mapping[str, Programme] | None = None,
 ) -> dict[str, tuple[QuestionnaireResults, ...]]:
     """For each cohort, every questionnaire of its programme (in programme order, those
     with no responses too), with its answers: a handful of queries for any number of
     cohorts. Answers to items or questionnaires the programme no longer has are left
-    out. Raises :class:`UnknownCohort` for an id that is no cohort."""
+    out. Raises :class:`UnknownCohort` for an id that is no cohort. A caller that has
+    loaded the cohorts passes their ``programmes`` (by cohort id), to spare loading again."""
     ids = list(cohort_ids)
-    loaded = {c.cohort.id: c for c in load_cohorts(session, ids)}
+    if programmes is None:
+        programmes = {c.cohort.id: c.programme for c in load_cohorts(session, ids)}
     for cohort_id in ids:
-        if cohort_id not in loaded:
+        if cohort_id not in programmes:
             raise UnknownCohort(cohort_id, known=known_cohort_ids(session))
     counts = _counts(session, ids)
     numbers = _numbers(session, ids)
@@ -273,7 +278,7 @@ def evaluation_results(
         return QuestionnaireResults(cohort_id, q, named, anonymous, items)
 
     return {
-        cohort_id: tuple(results(cohort_id, q) for q in loaded[cohort_id].programme.questionnaires)
+        cohort_id: tuple(results(cohort_id, q) for q in programmes[cohort_id].questionnaires)
         for cohort_id in ids
     }
 

@@ -11,13 +11,14 @@ so the same answers always give the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 
 from sqlalchemy.orm import Session
 
+from journey.programme import Programme
 from journey.services.evaluation import ItemResults, QuestionnaireResults, evaluation_results
 
 NONE = "—"
@@ -168,10 +169,11 @@ def evaluation_figures(*, session: Session, cohort_ids: Sequence[str]) -> Evalua
 
 
 def evaluation_figures_each(
-    *, session: Session, cohort_ids: Sequence[str]
+    *, session: Session, cohort_ids: Sequence[str], programmes: Mapping[str, Programme]
 ) -> tuple[dict[str, EvaluationFigures], EvaluationFigures]:
     """Each cohort's evaluation figures, and all of theirs together, from one reading of
-    the answers: the same few queries for one cohort or a hundred."""
-    found = evaluation_results(session=session, cohort_ids=cohort_ids)
+    the answers: the same few queries for one cohort or a hundred (``programmes``: each
+    cohort's, as the caller loaded them)."""
+    found = evaluation_results(session=session, cohort_ids=cohort_ids, programmes=programmes)
     each = {cid: _together(found[cid]) for cid in found}
     return each, _together(r for cid in sorted(found) for r in found[cid])

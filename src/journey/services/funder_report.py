@@ -172,7 +172,10 @@ def funder_report(*, session: Session, cohort_ids: Sequence[str], now: datetime)
             raise UnknownCohort(cid, known=known_cohort_ids(session))
     trainees = facts.trainees(session, loaded, now)
     notices = facts.notice_rows(session, ids)
-    evaluation, together = evaluation_figures_each(session=session, cohort_ids=ids)
+    programmes = {c.cohort.id: c.programme for c in loaded}
+    evaluation, together = evaluation_figures_each(
+        session=session, cohort_ids=ids, programmes=programmes
+    )
     figures = [
         _figures(
             [c.cohort.id],
