@@ -14,6 +14,7 @@ from journey.cli import (  # noqa: F401  (they add the commands)
     personal_data,
     progress,
     report,
+    retention,
     sending,
 )
 from journey.cli._app import app, main
