@@ -24,18 +24,21 @@ evaluation_app = typer.Typer(
 app.add_typer(evaluation_app, name="evaluation")
 
 
+QuestionnaireOption = Annotated[
+    str | None,
+    typer.Option(
+        "--questionnaire",
+        help="Questionnaire id in the cohort's programme. Default: its first "
+        "(after-training in the default programme).",
+    ),
+]
+
+
 @evaluation_app.command("import")
 def import_(
     cohort: Annotated[str, typer.Argument(help="Cohort id.")],
     file: Annotated[Path, typer.Argument(help="Responses CSV: email (optional), then answers.")],
-    questionnaire: Annotated[
-        str | None,
-        typer.Option(
-            "--questionnaire",
-            help="Questionnaire id in the cohort's programme. Default: its first "
-            "(after-training in the default programme).",
-        ),
-    ] = None,
+    questionnaire: QuestionnaireOption = None,
     by: ByOption = None,
     now: NowOption = None,
     dry_run: DryRun = False,
@@ -105,14 +108,7 @@ def record_(
             show_default=False,
         ),
     ] = None,
-    questionnaire: Annotated[
-        str | None,
-        typer.Option(
-            "--questionnaire",
-            help="Questionnaire id in the cohort's programme. Default: its first "
-            "(after-training in the default programme).",
-        ),
-    ] = None,
+    questionnaire: QuestionnaireOption = None,
     comment: Annotated[
         list[str] | None,
         typer.Option(
