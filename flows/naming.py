@@ -1,4 +1,9 @@
-"""Run names built from a flow run's parameters, for the Prefect UI."""
+"""Run names built from a flow run's parameters, for the Prefect UI.
+
+A run name never holds an email address: the organiser finds a trainee's runs by the
+trainee's name, looked up from the address the run was given (Prefect stores run names
+in its database, its events and its logs, where :mod:`journey.prefect_runs` cannot reach).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,42 @@ def launch_name() -> str:
 
 
 def journey_name() -> str:
-    return f"journey {_param('cohort_id')} / {_param('email')}"
+    return f"journey {_param('cohort_id')} / {_trainee()}"
+
+
+def withdraw_name() -> str:
+    return f"withdraw {_param('cohort_id')} / {_trainee()}"
+
+
+UNKNOWN = "someone not in the cohort"
+
+
+def trainee_name(cohort_id: str, email: str) -> str:
+    """The name of the cohort's trainee with this address; :data:`UNKNOWN` if none has it
+    (the run then fails, saying so without the address)."""
+    from sqlalchemy import select
+
+    from journey.db import session_scope
+    from journey.models import Enrolment, Person
+    from journey.settings import get_settings
+
+    with session_scope(get_settings().database_url) as session:
+        name = session.scalar(
+            select(Person.name)
+            .join(Enrolment, Enrolment.person_id == Person.id)
+            .where(Enrolment.cohort_id == cohort_id, Person.email == email.strip().lower())
+        )
+    return name or UNKNOWN
+
+
+def _trainee() -> str:
+    cohort_id, email = _param("cohort_id"), _param("email")
+    if not isinstance(cohort_id, str) or not isinstance(email, str):
+        return UNKNOWN
+    try:
+        return trainee_name(cohort_id, email)
+    except Exception:  # the run itself will meet the database and fail, saying why
+        return "a trainee"
 
 
 def _day() -> str:

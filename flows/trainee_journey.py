@@ -9,11 +9,10 @@ from prefect import flow, task
 
 from journey.db import session_scope
 from journey.engine import evaluate
-from journey.errors import UnknownTrainee
 from journey.flows.naming import add_tags, journey_name
 from journey.flows.params import CohortId, DryRun, Email, Now
 from journey.services.loading import load_cohort, load_trainees
-from journey.tasks.common import resolve_now, settings
+from journey.tasks.common import AddressesWithheld, resolve_now, settings, unknown_addresses
 from journey.tasks.deliver import deliver_until_done, fail_if_incomplete
 from journey.tasks.plan import queue_due
 
@@ -33,7 +32,7 @@ def evaluate_trainee(cohort_id: str, email: str, now: datetime) -> dict[str, Any
                     "eligible": view.eligible,
                     "milestones": {m.id: m.state.value for m in view.milestones},
                 }
-    raise UnknownTrainee(cohort_id, email)
+    raise AddressesWithheld(unknown_addresses(cohort_id, 1, 1))
 
 
 @flow(name="trainee-journey", flow_run_name=journey_name)

@@ -7,14 +7,15 @@ from datetime import date, datetime
 from prefect import flow, get_run_logger, task
 
 from journey.db import session_scope
-from journey.flows.naming import add_tags
+from journey.flows.naming import add_tags, withdraw_name
 from journey.flows.params import By, CohortId, DryRun, Email, Now, On, Reason
 from journey.services.membership import Withdrawal, withdraw
-from journey.tasks.common import resolve_now, settings
+from journey.tasks.common import addresses_withheld, resolve_now, settings
 from journey.tasks.publish import publish_cohort
 
 
-@task(name="withdraw-trainee", task_run_name="withdraw from {cohort_id}")
+# Never persisted: the result (a Withdrawal) holds the trainee's address.
+@task(name="withdraw-trainee", task_run_name="withdraw from {cohort_id}", persist_result=False)
 def withdraw_task(
     cohort_id: str,
     email: str,
@@ -24,8 +25,9 @@ def withdraw_task(
     now: datetime,
     dry_run: bool,
 ) -> Withdrawal:
-    """Withdraw through the same service as ``journey withdraw``; bad input writes nothing."""
-    with session_scope(settings().database_url) as session:
+    """Withdraw through the same service as ``journey withdraw``; bad input writes nothing,
+    and fails the run without quoting the address."""
+    with addresses_withheld(cohort_id, [email]), session_scope(settings().database_url) as session:
         result = withdraw(
             session=session,
             cohort_id=cohort_id,
@@ -47,7 +49,7 @@ def withdraw_task(
     return result
 
 
-@flow(name="withdraw-trainee", flow_run_name="withdraw {cohort_id} / {email}")
+@flow(name="withdraw-trainee", flow_run_name=withdraw_name, persist_result=False)
 def withdraw_trainee(
     cohort_id: CohortId,
     email: Email,

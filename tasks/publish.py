@@ -26,6 +26,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from journey.db import session_scope
+from journey.mail.redact import redact
 from journey.services.delivery import NoticeOutcome
 from journey.services.report import cohort_report, local_time, md_escape
 from journey.tasks.common import settings
@@ -35,7 +36,6 @@ NOTICES_SENT = "journey.notices.sent"
 NOTICE_FAILED = "journey.notice.failed"
 
 _KEY = re.compile(r"^[a-z0-9-]+$")
-_ADDRESS = re.compile(r"<?[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+>?")
 MAX_DETAIL = 1000  # characters of a server's reply kept in an event
 
 
@@ -118,11 +118,11 @@ def emit_completions(
     return emitted
 
 
-def redact(detail: str | None) -> str | None:
+def event_detail(detail: str | None) -> str | None:
     """A server's reply without email addresses (they become ``<address>``), cut short."""
     if detail is None:
         return None
-    return _ADDRESS.sub("<address>", detail)[:MAX_DETAIL]
+    return redact(detail)[:MAX_DETAIL]
 
 
 def emit_deliveries(outcomes: Sequence[NoticeOutcome]) -> int:
@@ -182,7 +182,7 @@ def _emit_failed(outcome: NoticeOutcome) -> bool:
             "cohort": outcome.cohort_id,
             "template": outcome.template,
             "status": outcome.status,
-            "detail": redact(outcome.detail),
+            "detail": event_detail(outcome.detail),
         },
     )
     return event is not None

@@ -8,7 +8,7 @@ from prefect import get_run_logger, task
 
 from journey.db import session_scope
 from journey.services.record import record
-from journey.tasks.common import settings
+from journey.tasks.common import addresses_withheld, settings
 from journey.tasks.publish import emit_completions
 
 
@@ -21,8 +21,9 @@ def record_completion(
     now: datetime,
     dry_run: bool = False,
 ) -> dict[str, int]:
-    """Record ``milestone`` for each email; unknown input fails the run, writing nothing."""
-    with session_scope(settings().database_url) as session:
+    """Record ``milestone`` for each email; unknown input fails the run, writing nothing,
+    with an error naming enrolment ids, never addresses."""
+    with addresses_withheld(cohort_id, emails), session_scope(settings().database_url) as session:
         result = record(
             session=session,
             cohort_id=cohort_id,

@@ -183,6 +183,37 @@ def test_a_notice_refused_for_good_makes_the_run_incomplete_with_exit_1(
     assert error.summary == {"delivery": result.summary()}
 
 
+def test_a_refusal_quoting_the_address_is_kept_and_reported_without_it(
+    use_smtp: Settings, cohort_id: str, smtp_server: SmtpServer
+) -> None:
+    """The server's reply reaches last_error, the failures and the error without an address."""
+    smtp_server.refuse_recipient(AISHA, f"550 5.1.1 <{AISHA}>: Recipient address rejected")
+    launched(use_smtp, cohort_id)
+    result = deliver_all(url=use_smtp.database_url, settings=use_smtp, now=LAUNCH)
+    assert (result.sent, result.failed) == (24, 1)
+    [outcome] = [o for o in result.outcomes if o.status == "failed"]
+    reply = "550 5.1.1 <address>: Recipient address rejected"
+    assert outcome.detail == reply
+    assert result.failures == [f"notice {outcome.notice_id}: {reply}"]
+    stored = [(status, error) for status, error, _ in notices(use_smtp.database_url)]
+    assert Counter(stored) == {("sent", None): 24, ("failed", reply): 1}
+    error = result.incomplete({"delivery": result.summary()})
+    assert error is not None and "@" not in str(error) and "@" not in repr(result.summary())
+
+
+def test_redact_takes_out_every_address_and_leaves_the_rest() -> None:
+    from journey.mail.redact import redact
+
+    assert redact("550 5.1.1 <a.b+c@example.org>: no such user") == (
+        "550 5.1.1 <address>: no such user"
+    )
+    assert redact("x@y.org, 'z@w.co.uk'; \"q@r.net\"") == "<address>, '<address>'; \"<address>\""
+    assert redact("451 4.3.0 try later (queue at 90%)") == "451 4.3.0 try later (queue at 90%)"
+    result = DeliveryResult("smtp", failed=1)
+    result.outcomes.append(NoticeOutcome(7, "mk-2026", "welcome", "failed", "550 <a@b.org> no"))
+    assert result.summary()["failures"] == ["notice 7: 550 <address> no"]
+
+
 def test_what_makes_a_run_incomplete_and_its_exit_code() -> None:
     """Failed for good wins over try-again-later (a person must look); both are named."""
     done = DeliveryResult("outbox", sent=3, retry=1)  # a lost claim: another worker's now

@@ -65,6 +65,7 @@ VIEWPORT: ViewportSize = {"width": 1400, "height": 900}
 DOCS_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 WAIT_MS = 30_000  # for a page's data to arrive; the run started from the form gets longer
 TRAINEE = "aisha.rahman@example.org"
+TRAINEE_NAME = "Aisha Rahman"  # run names name the trainee, never their address
 
 
 @pytest.fixture(scope="session")
@@ -204,7 +205,7 @@ def check_artifacts(page: Page, ui: str, cohort_id: str, shots: Path) -> None:
 def check_runs(page: Page, ui: str, cohort_id: str, shots: Path) -> None:
     page.set_viewport_size({"width": VIEWPORT["width"], "height": 1200})  # the list, in full
     page.goto(f"{ui}/v2/runs?tags=cohort:{cohort_id}")
-    journey_run = page.get_by_role("link", name=f"journey {cohort_id} / {TRAINEE}", exact=True)
+    journey_run = page.get_by_role("link", name=f"journey {cohort_id} / {TRAINEE_NAME}", exact=True)
     visible(journey_run)
     visible(page.get_by_role("link", name=f"launch {cohort_id}", exact=True))
     visible(page.get_by_role("link", name=f"record {cohort_id} training", exact=True))
@@ -212,14 +213,16 @@ def check_runs(page: Page, ui: str, cohort_id: str, shots: Path) -> None:
     screenshot(page, shots / "flow-runs.png")
     page.set_viewport_size(VIEWPORT)
 
-    page.get_by_placeholder("Search by flow run name").fill(TRAINEE)  # one trainee's runs
+    page.get_by_placeholder("Search by flow run name").fill(
+        TRAINEE_NAME
+    )  # one trainee's runs, by name
     expect(page.get_by_role("link", name=f"launch {cohort_id}", exact=True)).to_be_hidden()
     visible(journey_run)
 
     journey_run.click()
     expect(page).to_have_url(re.compile(r"/v2/runs/flow-run/[0-9a-f-]{36}([?]|$)"), timeout=WAIT_MS)
     breadcrumb = page.get_by_role("navigation", name="breadcrumb")
-    visible(breadcrumb.get_by_text(f"journey {cohort_id} / {TRAINEE}", exact=True))
+    visible(breadcrumb.get_by_text(f"journey {cohort_id} / {TRAINEE_NAME}", exact=True))
     visible(breadcrumb.get_by_text(f"cohort:{cohort_id}", exact=True))
     visible(page.get_by_text("Completed", exact=True))
     page.get_by_role("tab", name="Task Runs").click()

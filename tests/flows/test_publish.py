@@ -125,6 +125,7 @@ def test_publishing_twice_keeps_each_key_with_its_history(
     }
     table = json.loads(by_key["mk-2026-progress-table"][-1].data)
     assert len(table) == 20 and table[4]["trainee"] == "Aisha Rahman"
+    assert list(table[4])[:3] == ["trainee", "position", "training"]  # no institution, place
     assert (table[4]["listening"], table[4]["mentoring-1"]) == ("done", "overdue")
     assert table[1]["mentoring-1"] == "n/a"
     share = round(100 * 2 / 266, 1)  # published to one decimal

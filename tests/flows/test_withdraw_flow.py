@@ -71,7 +71,7 @@ def test_withdraw_trainee_withdraws_once_and_a_dry_run_or_bad_input_writes_nothi
         return_state=True,
     )  # fmt: skip
     assert state.is_completed()
-    assert run_name_and_tags(state) == (f"withdraw mk-2026 / {AISHA}", ["cohort:mk-2026"])
+    assert run_name_and_tags(state) == ("withdraw mk-2026 / Aisha Rahman", ["cohort:mk-2026"])
     result = state.result()
     assert result == Withdrawal(
         "mk-2026", AISHA, date(2026, 9, 17), False, True, 1, ("mentor", "facilitator")

@@ -9,7 +9,9 @@ Each message is built (rendered) just before it is sent, in the same event loop 
 connections: while one connection waits for the server's reply, the next message is
 built for another. The server, not the client, limits a single connection here (see
 docs/PERFORMANCE.md), so a few connections keep both busy.
-Passwords appear in no message, log line or exception.
+Passwords appear in no message, log line or exception, and a server's reply is kept
+without the addresses it quotes (:func:`journey.mail.redact.redact`): replies end up in
+the outbox's ``last_error``, and in Prefect's logs and events.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Literal
 
 import aiosmtplib
 
+from journey.mail.redact import redact
 from journey.mail.render import Mail
 from journey.settings import Settings
 
@@ -69,7 +72,8 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class SendResult:
-    """What became of one message; ``detail`` holds the server's reply when not sent."""
+    """What became of one message; ``detail`` holds the server's reply when not sent (or a
+    recipient was refused), without addresses."""
 
     notice_id: int
     outcome: Literal["sent", "failed", "retry"]
@@ -98,11 +102,18 @@ class _SenderRefused(Exception):
 
 
 def _reply(code: int, message: str) -> str:
-    return " ".join(f"{code} {message}".split())
+    """A server's reply on one line, without the addresses it quotes."""
+    return redact(" ".join(f"{code} {message}".split()))
 
 
 def _classify(exc: Exception) -> tuple[bool, str]:
-    """``(permanent, detail)`` for an error raised while sending one message."""
+    """``(permanent, detail)`` for an error raised while sending one message; the detail
+    holds no address (an exception's text may quote one)."""
+    permanent, detail = _judge(exc)
+    return permanent, redact(detail)
+
+
+def _judge(exc: Exception) -> tuple[bool, str]:
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [refused.code for refused in exc.recipients]
         detail = "; ".join(_reply(r.code, r.message) for r in exc.recipients)
@@ -182,7 +193,7 @@ async def _deliver(
             if permanent:
                 return SendResult(notice_id, "failed", detail, attempt + 1)
             continue
-        partly = "; ".join(f"{rcpt}: {_reply(*reply)}" for rcpt, reply in refused.items())
+        partly = "; ".join(f"{redact(rcpt)}: {_reply(*reply)}" for rcpt, reply in refused.items())
         return SendResult(notice_id, "sent", partly or None, attempt + 1)
     return SendResult(notice_id, "retry", detail, len(delays) + 1)
 
@@ -192,7 +203,7 @@ def _build(item: Outgoing) -> Mail | SendResult:
     try:
         return item.build()
     except Exception as exc:  # a broken template must not hold up the rest of the batch
-        return SendResult(item.notice_id, "failed", f"could not render: {exc}", 0)
+        return SendResult(item.notice_id, "failed", redact(f"could not render: {exc}"), 0)
 
 
 class _Batch:

@@ -34,6 +34,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from journey.db import session_scope
+from journey.mail.redact import redact
 from journey.mail.render import (
     Mail,
     NoticeContext,
@@ -217,7 +218,7 @@ def _give_back(
     the next run, can claim them at once), and let the original error through."""
     try:
         settlements.flush()
-        release(url, worker, ids, f"not sent: {type(exc).__name__}: {exc}"[:500])
+        release(url, worker, ids, redact(f"not sent: {type(exc).__name__}: {exc}")[:500])
     except Exception:  # the database may be what failed; the claims then lapse with the lease
         logger.warning("could not release the batch's claims", exc_info=True)
 

@@ -1,6 +1,7 @@
 """What a delivery run did: counts, where the mail went, each notice tried, and whether
 it fell short (:meth:`DeliveryResult.incomplete`). Plain data, returned by the delivery
-service and the ``deliver-batch`` task (no personal data)."""
+service and the ``deliver-batch`` task (no personal data: a server's reply is kept without
+the addresses it quotes, see :mod:`journey.mail.redact`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from journey.errors import DeliveryIncomplete
+from journey.mail.redact import redact
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,12 @@ class DeliveryResult:
 
     @property
     def failures(self) -> list[str]:
-        """One line per failed notice, with the server's reply."""
-        return [f"notice {o.notice_id}: {o.detail}" for o in self.outcomes if o.status == "failed"]
+        """One line per failed notice, with the server's reply (without addresses)."""
+        return [
+            redact(f"notice {o.notice_id}: {o.detail}")
+            for o in self.outcomes
+            if o.status == "failed"
+        ]
 
     def summary(self) -> dict[str, Any]:
         """Counts, destination and failures, as plain data (what a flow run returns)."""

@@ -4,9 +4,10 @@ Plain Python over the status and upcoming services; no Prefect here (``tasks/pub
 turns a :class:`CohortReport` into artifacts). Milestone cells hold the engine's state
 values exactly: ``done``, ``due``, ``overdue``, ``upcoming`` and ``n/a`` (not applicable).
 
-Personal data is kept to what the organiser needs to act on: names, institutions and
-places, never email addresses. People's text is data: everything that reaches markdown
-goes through :func:`md_escape`, so a name can neither format nor inject HTML.
+Personal data is kept to what the organiser needs to act on in the Prefect UI: trainees'
+names and where they stand, never email addresses, institutions or places (the CLI shows
+those in the organiser's own terminal). People's text is data: everything that reaches
+markdown goes through :func:`md_escape`, so a name can neither format nor inject HTML.
 """
 
 from __future__ import annotations
@@ -79,12 +80,10 @@ def active(status: CohortStatus) -> list[TraineeStatus]:
 
 
 def progress_rows(status: CohortStatus) -> list[dict[str, str]]:
-    """One row per trainee: who, where, position, then each milestone's state in order."""
+    """One row per trainee: their name, position, then each milestone's state in order."""
     return [
         {
             "trainee": t.name,
-            "institution": t.institution,
-            "place": t.place,
             "position": t.position,
             **{m: t.milestones[m] for m in status.milestone_ids},
         }
