@@ -12,6 +12,7 @@ from journey.models.cohort import (
     Mentor,
     Person,
 )
+from journey.models.erasure import Erasure, ErasureSalt
 from journey.models.history import HistoryEntry
 from journey.models.outbox import Notice, NoticeStatus, RuleAdoption
 from journey.models.progress import (
@@ -31,6 +32,8 @@ __all__ = [
     "Completion",
     "Enrolment",
     "EnrolmentStatus",
+    "Erasure",
+    "ErasureSalt",
     "EvaluationAnswer",
     "EvaluationComment",
     "EvaluationImport",

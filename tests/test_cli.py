@@ -36,6 +36,7 @@ COMMANDS = [
     ["evaluation", "import"],
     ["evaluation", "record"],
     ["person", "export"],
+    ["person", "forget"],
     ["audit"],
 ]
 

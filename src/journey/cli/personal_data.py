@@ -1,5 +1,5 @@
-"""Personal data: what is held about one person, given on request; and the audit trail of
-who changed what."""
+"""Personal data: what is held about one person, given on request; forgetting them on
+request; and the audit trail of who changed what."""
 
 from __future__ import annotations
 
@@ -14,13 +14,22 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from journey.cli._app import ByOption, NowOption, app, database_url, now_from, person_app
+from journey.cli._app import (
+    ByOption,
+    DryRun,
+    NowOption,
+    app,
+    database_url,
+    now_from,
+    person_app,
+)
 from journey.cli.directory import NONE, FormatOption, Output, plain_row, plain_table
 
 if TYPE_CHECKING:
     from rich.table import Table
 
     from journey.services.audit import AuditLine
+    from journey.services.forget import Forgotten
 
 
 @person_app.command("export")
@@ -62,6 +71,74 @@ def person_export(
             return
         _write_private(out, text)  # in the transaction: no history line for a failed write
     typer.echo(f"Everything held about {result.email} written to {out}.")
+
+
+@person_app.command("forget")
+def person_forget(
+    email: Annotated[str, typer.Argument(help="Their email (any case).")],
+    dry_run: DryRun = False,
+    by: ByOption = None,
+    now: NowOption = None,
+) -> None:
+    """Forget one person, on request (the right to erasure). Their name and address are
+    replaced by an anonymous token; notices queued to them or about them are cancelled;
+    the outbox's .eml files that concern them are removed; error texts, history lines,
+    withdrawal reasons and comments that name them are rewritten. What counts in the
+    funder's report stays (place, institution, completions, meeting dates, scores), so
+    every figure is the same after. Only a salted hash of the address is kept: a roster
+    that lists it again is refused. The database file is compacted afterwards, so no
+    deleted text stays in it. The audit line names the token, not the address.
+
+    \b
+    Example: journey person forget aisha.rahman@example.org --dry-run
+    Example: journey person forget aisha.rahman@example.org --by dpo
+    """
+    from journey.db import get_engine, session_scope
+    from journey.services.forget import compact, forget_person
+    from journey.settings import get_settings
+
+    url = database_url()
+    with session_scope(url) as session:
+        result = forget_person(
+            session=session,
+            email=email,
+            now=now_from(now),
+            outbox_dir=get_settings().outbox_dir,
+            by=by,
+            dry_run=dry_run,
+        )
+        typer.echo(_forget_plan(result))
+    if dry_run:
+        typer.echo("Dry run: nothing was changed.")
+        return
+    compacted = compact(get_engine(url))
+    typer.echo(f"Done: {result.email} is forgotten; they are now {result.token}.")
+    if not compacted:
+        typer.echo(
+            "The database file is still in use by another process: run this again later "
+            "to compact it (the deleted text may stay in its WAL until then)."
+        )
+
+
+def _forget_plan(result: Forgotten) -> str:
+    """What forgetting does, one line each, the files named."""
+    verb = "Would forget" if result.dry_run else "Forgetting"
+    files = len(result.files)
+    lines = [
+        f"{verb} {result.email}:",
+        "  name and address replaced by an anonymous token; a salted hash of the address kept",
+        f"  {result.notices_cancelled} queued notice{_s(result.notices_cancelled)} cancelled",
+        f"  {result.errors_cleared} error text{_s(result.errors_cleared)} cleared",
+        f"  {result.texts_rewritten} history line{_s(result.texts_rewritten)}, withdrawal"
+        " reasons or comments rewritten",
+        f"  {files} outbox file{_s(files)} removed" + (":" if files else ""),
+        *(f"    {name}" for name in result.files),
+    ]
+    return "\n".join(lines)
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
 
 
 def _write_private(path: Path, text: str) -> None:

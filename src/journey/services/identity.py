@@ -6,18 +6,34 @@ names and where the address is used, unless the organiser asks for the rename: a
 into every email to that person and about them, so a silent rename (a second cohort's
 file renaming the first cohort's organiser, and with them every signature) is a mistake
 more often than a wish.
+
+An address that was forgotten (``journey person forget``) is refused for good: only a
+salted hash of it is kept (:func:`address_hash`), enough to know it again, not to read it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from journey.cohort_slots import DEFAULT_TIMEZONE
+from journey.engine import local_date
 from journey.errors import InputProblem, InvalidInput
-from journey.models import Cohort, Enrolment, LearningSet, Mentor, Person
+from journey.models import (
+    Cohort,
+    Enrolment,
+    Erasure,
+    ErasureSalt,
+    LearningSet,
+    Mentor,
+    Person,
+)
 from journey.specs import PersonSpec
 
 
@@ -48,10 +64,12 @@ def people_by_email(
     ``how`` says how to ask for the rename.
     """
     known = _known(session, named)
-    if not rename:
+    if rename:
+        problems = erased_problems(session, named)
+    else:
         problems = name_problems(session, named, known, how=how)
-        if problems:
-            raise InvalidInput(problems)
+    if problems:
+        raise InvalidInput(problems)
     renamed: list[Renamed] = []
     for p in named:
         person = known.get(p.email)
@@ -81,15 +99,16 @@ def name_problems(
 ) -> list[InputProblem]:
     """A problem, where the address was given, for each known address named otherwise:
     ``'tim@example.org' is Tim Norwood (mentor in mk-2026), not 'Timothy Norwood'; …``
-    (``how`` says how to ask for the rename)."""
+    (``how`` says how to ask for the rename); and for each address that was erased
+    (see :func:`erased_problems`)."""
     known = _known(session, named) if known is None else known
+    problems = erased_problems(session, named)
     clashes: dict[str, tuple[PersonSpec, Person]] = {}
     for p in named:
         person = known.get(p.email)
         if person is not None and person.name != p.name:
             clashes.setdefault(p.email, (p, person))
     roles = _roles(session, [person.id for _, person in clashes.values()])
-    problems = []
     for p, person in clashes.values():
         used = f" ({roles[person.id]})" if person.id in roles else ""
         message = (
@@ -101,6 +120,46 @@ def name_problems(
             origin.problem(message) if origin else InputProblem("input", None, "email", message)
         )
     return sorted(problems, key=lambda problem: (problem.file, problem.row or 0))
+
+
+def erased_problems(session: Session, named: Sequence[PersonSpec]) -> list[InputProblem]:
+    """A problem, where the address was given, for each address that was erased:
+    ``'aisha@example.org' was erased on 2026-11-30; it cannot be imported again``."""
+    salt = session.scalar(select(ErasureSalt.salt))
+    if salt is None:
+        return []  # nobody was ever erased here
+    by_hash = {_hash(salt, p.email): p for p in named}
+    found = session.execute(
+        select(Erasure.salted_hash, Erasure.erased_at).where(Erasure.salted_hash.in_(by_hash))
+    ).tuples()
+    erased = dict(found.all())
+    problems = []
+    for digest, p in by_hash.items():
+        if digest in erased:
+            day = local_date(erased[digest], DEFAULT_TIMEZONE).isoformat()
+            message = f"{p.email!r} was erased on {day}; it cannot be imported again"
+            origin = p.origin
+            problems.append(
+                origin.problem(message) if origin else InputProblem("input", None, "email", message)
+            )
+    return sorted(problems, key=lambda problem: (problem.file, problem.row or 0))
+
+
+def address_hash(session: Session, email: str, *, create: bool = False) -> str | None:
+    """The salted hash of an address (lower-cased) with this database's salt; the salt is
+    made when first needed if ``create``, else None when there is none yet."""
+    salt = session.scalar(select(ErasureSalt.salt))
+    if salt is None:
+        if not create:
+            return None
+        salt = secrets.token_hex(32)
+        session.add(ErasureSalt(id=1, salt=salt))
+        session.flush()
+    return _hash(salt, email)
+
+
+def _hash(salt: str, email: str) -> str:
+    return hmac.new(bytes.fromhex(salt), email.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
 def _roles(session: Session, person_ids: list[int]) -> dict[int, str]:

@@ -80,7 +80,7 @@ def export_person(
         "evaluation_responses": _responses(session, enrolment_ids),
         "notices": [asdict(n) for n in (*view.notices, *view.upcoming)],
         "history": _history(session, person.id, enrolment_ids),
-        "outbox_files": _outbox_files(session, person, enrolment_ids, outbox_dir),
+        "outbox_files": outbox_files(session, person, enrolment_ids, outbox_dir),
         "not_included": [
             "comments on evaluation questionnaires: they are stored apart from names, so "
             "none can be told to be theirs",
@@ -209,7 +209,7 @@ def _history(
     ]
 
 
-def _outbox_files(
+def outbox_files(
     session: Session, person: Person, enrolment_ids: Sequence[int], outbox_dir: Path
 ) -> list[str]:
     """The .eml files in ``outbox_dir`` that concern them, sorted by name: those the
