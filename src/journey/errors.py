@@ -192,3 +192,10 @@ class ReportNotWritten(JourneyError):
 
     def __init__(self, path: str, reason: str, what: str = "the report") -> None:
         super().__init__(f"cannot write {what} to {path}: {reason}")
+
+
+class PrefectUnavailable(JourneyError):
+    """The Prefect server configured (``PREFECT_API_URL``) does not answer, or refuses;
+    nothing was changed. Try again later (exit 75)."""
+
+    exit_code = 75

@@ -9,6 +9,7 @@ with :func:`delete_runs`, on the Prefect server ``PREFECT_API_URL`` points at.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
@@ -85,3 +86,73 @@ def _strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list | tuple):
         for item in value:
             yield from _strings(item)
+
+
+def artifacts_naming(texts: Sequence[str], cohort_ids: Sequence[str]) -> list[Any]:
+    """The versions of the cohorts' artifacts (progress tables, summaries, funder's
+    reports) whose data or description holds any of ``texts`` (a person's name or
+    address, any case)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    needles = [t.casefold() for t in texts if t]
+    patterns = [f"{c}-%" for c in cohort_ids] + ["funder-report-%"]
+    found: dict[UUID, Any] = {}
+    with get_client(sync_client=True) as client:
+        for pattern in patterns:
+            offset = 0
+            while True:
+                page = client.read_artifacts(
+                    artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_=pattern)),
+                    limit=PAGE,
+                    offset=offset,
+                )
+                found |= {a.id: a for a in page if _names((a.data, a.description), needles)}
+                if len(page) < PAGE:
+                    break
+                offset += PAGE
+    return list(found.values())
+
+
+def scrub_artifacts(artifacts: Iterable[Any], texts: Sequence[str], token: str) -> int:
+    """Rewrite these artifact versions with ``token`` wherever they hold any of ``texts``
+    (any case): the history stays, the person is no longer in it. How many were
+    rewritten (a version deleted meanwhile is passed over)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import ArtifactUpdate
+    from prefect.exceptions import ObjectNotFound
+
+    pattern = re.compile("|".join(re.escape(t) for t in texts if t), re.IGNORECASE)
+    done = 0
+    with get_client(sync_client=True) as client:
+        for artifact in artifacts:
+            data = _replaced(artifact.data, pattern, token)
+            description = _replaced(artifact.description, pattern, token)
+            try:
+                client.update_artifact(
+                    artifact.id, ArtifactUpdate(data=data, description=description)
+                )
+            except ObjectNotFound:
+                continue
+            done += 1
+    return done
+
+
+def _replaced(value: Any, pattern: re.Pattern[str], token: str) -> Any:
+    """``value`` (text, or a table's rows and cells) with every match of ``pattern``
+    replaced by ``token``."""
+    if isinstance(value, str):
+        return pattern.sub(token, value)
+    if isinstance(value, dict):
+        return {k: _replaced(v, pattern, token) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_replaced(v, pattern, token) for v in value]
+    return value
+
+
+def _names(data: Any, needles: Sequence[str]) -> bool:
+    import json
+
+    text = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, default=str)
+    folded = text.casefold()
+    return any(n in folded for n in needles)

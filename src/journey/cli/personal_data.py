@@ -94,23 +94,32 @@ def person_forget(
     Example: journey person forget aisha.rahman@example.org --by dpo
     """
     from journey.db import get_engine, session_scope
-    from journey.services.forget import compact, forget_person
+    from journey.services.forget import compact, forget_person, new_token
     from journey.settings import get_settings
 
-    url = database_url()
-    with session_scope(url) as session:
-        result = forget_person(
-            session=session,
-            email=email,
-            now=now_from(now),
-            outbox_dir=get_settings().outbox_dir,
-            by=by,
-            dry_run=dry_run,
-        )
-        typer.echo(_forget_plan(result))
+    url, at, outbox = database_url(), now_from(now), get_settings().outbox_dir
+    token = new_token()
+
+    def forget(dry: bool) -> Forgotten:
+        with session_scope(url) as session:
+            return forget_person(
+                session=session,
+                email=email,
+                now=at,
+                outbox_dir=outbox,
+                by=by,
+                dry_run=dry,
+                token=token,
+            )
+
+    plan = forget(True)  # what there is: an unknown person stops here, before Prefect
+    in_prefect = _forget_in_prefect(plan, token, dry_run)
     if dry_run:
+        typer.echo(_forget_plan(plan) + in_prefect)
         typer.echo("Dry run: nothing was changed.")
         return
+    result = forget(False)
+    typer.echo(_forget_plan(result) + in_prefect)
     compacted = compact(get_engine(url))
     typer.echo(f"Done: {result.email} is forgotten; they are now {result.token}.")
     if not compacted:
@@ -118,6 +127,51 @@ def person_forget(
             "The database file is still in use by another process: run this again later "
             "to compact it (the deleted text may stay in its WAL until then)."
         )
+
+
+def _forget_in_prefect(plan: Forgotten, token: str, dry_run: bool) -> str:
+    """With a Prefect server configured (``PREFECT_API_URL``), the flow runs whose
+    parameters hold the address are deleted and the artifact versions that name the
+    person rewritten with ``token`` (a dry run only counts them); the plan's lines about
+    it. Done before the database changes: a server that does not answer stops the
+    command with nothing forgotten (exit 75)."""
+    if not os.environ.get("PREFECT_API_URL"):
+        return "\n  Prefect: no server configured (PREFECT_API_URL), nothing held there"
+    import httpx
+
+    from journey.errors import PrefectUnavailable
+    from journey.prefect_runs import (
+        artifacts_naming,
+        delete_runs,
+        runs_concerning,
+        scrub_artifacts,
+    )
+
+    texts = [plan.email, plan.name]
+    try:
+        runs = runs_concerning(plan.email)
+        versions = artifacts_naming(texts, plan.cohort_ids)
+        if not dry_run:
+            delete_runs(runs)
+            scrub_artifacts(versions, texts, token)
+    except (httpx.HTTPError, OSError) as exc:  # no answer, or a refusal (a 4xx or 5xx)
+        raise PrefectUnavailable(
+            f"the Prefect server at {os.environ['PREFECT_API_URL']} cannot be used"
+            f" ({type(exc).__name__}); nothing was forgotten: try again when it answers"
+        ) from None
+    deleted, rewritten = (
+        ("would be deleted", "would be rewritten")
+        if dry_run
+        else (
+            "deleted",
+            "rewritten",
+        )
+    )
+    return (
+        f"\n  Prefect: {len(runs)} flow run{_s(len(runs))} holding the address {deleted};"
+        f" {len(versions)} artifact version{_s(len(versions))} naming them {rewritten}"
+        " with the token"
+    )
 
 
 def _forget_plan(result: Forgotten) -> str:

@@ -58,6 +58,8 @@ class Forgotten:
     texts_rewritten: int  # history lines, withdrawal reasons, comments naming them
     files: tuple[str, ...]  # .eml files in the outbox folder, removed
     dry_run: bool
+    name: str = ""  # the name they had, to find what names them outside the database
+    cohort_ids: tuple[str, ...] = ()  # the cohorts they were enrolled in
 
 
 def forget_person(
@@ -68,6 +70,7 @@ def forget_person(
     outbox_dir: Path,
     by: str | None,
     dry_run: bool = False,
+    token: str | None = None,
 ) -> Forgotten:
     """Forget the person with ``email`` (any case) at ``now``, in the caller's transaction;
     a dry run only says what would be done. Raises :class:`UnknownPerson` for an address
@@ -114,7 +117,7 @@ def forget_person(
     comments = list(
         session.scalars(select(EvaluationComment).where(_mentions(EvaluationComment.text, needles)))
     )
-    token = None if dry_run else f"erased-{secrets.token_hex(4)}"
+    token = None if dry_run else token or new_token()
     result = Forgotten(
         email=address,
         token=token,
@@ -123,6 +126,16 @@ def forget_person(
         texts_rewritten=len(history) + len(enrolments) + len(comments),
         files=files,
         dry_run=dry_run,
+        name=person.name,
+        cohort_ids=tuple(
+            sorted(
+                set(
+                    session.scalars(
+                        select(Enrolment.cohort_id).where(Enrolment.id.in_(enrolment_ids))
+                    )
+                )
+            )
+        ),
     )
     if token is None:
         return result
@@ -185,6 +198,11 @@ def _withdrawal_line(entry: HistoryEntry) -> str:
     if entry.action != "withdraw":
         return entry.detail
     return entry.detail.partition(": ")[0]
+
+
+def new_token() -> str:
+    """The anonymous name a forgotten person gets: ``erased-1a2b3c4d``."""
+    return f"erased-{secrets.token_hex(4)}"
 
 
 def compact(engine: Engine) -> bool:
