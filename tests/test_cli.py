@@ -37,6 +37,8 @@ COMMANDS = [
     ["evaluation", "record"],
     ["person", "export"],
     ["person", "forget"],
+    ["person", "prune"],
+    ["prune"],
     ["audit"],
 ]
 

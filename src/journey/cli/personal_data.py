@@ -93,19 +93,41 @@ def person_forget(
     Example: journey person forget aisha.rahman@example.org --dry-run
     Example: journey person forget aisha.rahman@example.org --by dpo
     """
-    from journey.db import get_engine, session_scope
-    from journey.services.forget import compact, forget_person, new_token
+    from journey.db import get_engine
+    from journey.services.forget import compact
+
+    url = database_url()
+    result = forget_one(url, email, now_from(now), by, dry_run)
+    if dry_run:
+        typer.echo("Dry run: nothing was changed.")
+        return
+    compacted = compact(get_engine(url))
+    typer.echo(f"Done: {result.email} is forgotten; they are now {result.token}.")
+    if not compacted:
+        typer.echo(COMPACT_LATER)
+
+
+COMPACT_LATER = (
+    "The database file is still in use by another process: run this again later "
+    "to compact it (the deleted text may stay in its WAL until then)."
+)
+
+
+def forget_one(url: str, email: str, now: datetime, by: str | None, dry_run: bool) -> Forgotten:
+    """Forget one person (a dry run: say what would go), in Prefect first when a server
+    is configured, and print the plan. The caller compacts the database after."""
+    from journey.db import session_scope
+    from journey.services.forget import forget_person, new_token
     from journey.settings import get_settings
 
-    url, at, outbox = database_url(), now_from(now), get_settings().outbox_dir
-    token = new_token()
+    outbox, token = get_settings().outbox_dir, new_token()
 
     def forget(dry: bool) -> Forgotten:
         with session_scope(url) as session:
             return forget_person(
                 session=session,
                 email=email,
-                now=at,
+                now=now,
                 outbox_dir=outbox,
                 by=by,
                 dry_run=dry,
@@ -114,19 +136,9 @@ def person_forget(
 
     plan = forget(True)  # what there is: an unknown person stops here, before Prefect
     in_prefect = _forget_in_prefect(plan, token, dry_run)
-    if dry_run:
-        typer.echo(_forget_plan(plan) + in_prefect)
-        typer.echo("Dry run: nothing was changed.")
-        return
-    result = forget(False)
+    result = plan if dry_run else forget(False)
     typer.echo(_forget_plan(result) + in_prefect)
-    compacted = compact(get_engine(url))
-    typer.echo(f"Done: {result.email} is forgotten; they are now {result.token}.")
-    if not compacted:
-        typer.echo(
-            "The database file is still in use by another process: run this again later "
-            "to compact it (the deleted text may stay in its WAL until then)."
-        )
+    return result
 
 
 def _forget_in_prefect(plan: Forgotten, token: str, dry_run: bool) -> str:

@@ -1,4 +1,5 @@
-"""Retention: personal data in sent mail kept no longer than needed (``journey prune``)."""
+"""Retention: sent mail (``journey prune``) and people whose cohorts are over (``journey
+person prune``), kept no longer than needed."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from journey.cli._app import ByOption, DryRun, NowOption, app, database_url, now_from
+from journey.cli._app import ByOption, DryRun, NowOption, app, database_url, now_from, person_app
 from journey.errors import JourneyError
 
 MAX_LISTED = 20  # file names listed; the rest are counted
@@ -66,3 +67,48 @@ def prune(
             + "; ".join(failed[:3])
         )
     typer.echo("Done.")
+
+
+@person_app.command("prune")
+def person_prune(
+    ended_before: Annotated[
+        str,
+        typer.Option(
+            "--ended-before",
+            help="Forget everyone whose last cohort ended before this day (YYYY-MM-DD).",
+            show_default=False,
+        ),
+    ],
+    by: ByOption = None,
+    now: NowOption = None,
+    dry_run: DryRun = False,
+) -> None:
+    """Forget everyone whose last cohort, in any role (trainee, mentor, facilitator,
+    organiser), ended before a day: each as `journey person forget` does, so the funder's
+    report of those cohorts counts the same after. It lists them first, then forgets them;
+    with --dry-run it only lists.
+
+    \b
+    Example: journey person prune --ended-before 2025-01-01 --dry-run
+    """
+    from journey.cli.personal_data import COMPACT_LATER, forget_one
+    from journey.db import get_engine, session_scope
+    from journey.services.forget import compact
+    from journey.services.retention import people_ended_before
+    from journey.timeutil import parse_day
+
+    day = parse_day(ended_before)
+    url, at = database_url(), now_from(now)
+    with session_scope(url) as session:
+        people = people_ended_before(session=session, day=day)
+    verb = "Would forget" if dry_run else "Forgetting"
+    typer.echo(f"{verb} {len(people)} people whose last cohort ended before {day}:")
+    for p in people:
+        typer.echo(f"  {p.email} ({p.last_cohort}, ended {p.ended_on})")
+    if dry_run or not people:
+        return
+    for p in people:
+        forget_one(url, p.email, at, by, dry_run=False)
+    if not compact(get_engine(url)):
+        typer.echo(COMPACT_LATER)
+    typer.echo(f"Done: {len(people)} people forgotten.")

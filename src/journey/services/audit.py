@@ -53,5 +53,5 @@ def audit_trail(
         query = query.where(HistoryEntry.person_id == person_id)
     return [
         AuditLine(h.at, zone or DEFAULT_TIMEZONE, h.by, h.action, h.cohort_id, name, h.detail)
-        for h, name, zone in session.execute(query).tuples()
+        for h, name, zone in session.execute(query)
     ]

@@ -131,7 +131,7 @@ def erased_problems(session: Session, named: Sequence[PersonSpec]) -> list[Input
     by_hash = {_hash(salt, p.email): p for p in named}
     found = session.execute(
         select(Erasure.salted_hash, Erasure.erased_at).where(Erasure.salted_hash.in_(by_hash))
-    ).tuples()
+    )
     erased = dict(found.all())
     problems = []
     for digest, p in by_hash.items():

@@ -106,7 +106,7 @@ def person_view(*, session: Session, email: str, now: datetime) -> PersonView:
     )
     end = now + timedelta(days=PLANNED_DAYS)
     planned = _planned(cohorts, mine, {n.key for n in outbox}, now, end)
-    zones = dict(session.execute(select(Cohort.id, Cohort.timezone)).tuples().all())
+    zones = dict(session.execute(select(Cohort.id, Cohort.timezone)).all())
     settled: list[NoticeLine] = []
     coming: list[NoticeLine] = []
     for verdict in _verdicts(session, [*outbox, *planned]):
@@ -164,14 +164,12 @@ def _enrolment(
             select(Mentor.id, Person.name)
             .join(Person, Person.id == Mentor.person_id)
             .where(Mentor.id.in_(mentor_ids))
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     sets = dict(
-        session.execute(select(LearningSet.id, LearningSet.name).where(LearningSet.id.in_(set_ids)))
-        .tuples()
-        .all()
+        session.execute(
+            select(LearningSet.id, LearningSet.name).where(LearningSet.id.in_(set_ids))
+        ).all()
     )
     out = []
     for t in mine:

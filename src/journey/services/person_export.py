@@ -119,7 +119,7 @@ def _enrolments(session: Session, person_id: int) -> list[dict[str, Any]]:
             "withdrawn_at": e.withdrawn_at,
             "withdrawal_reason": e.withdrawal_reason,
         }
-        for e, i in rows.tuples()
+        for e, i in rows
     ]
 
 
@@ -127,7 +127,7 @@ def _cohort_of(session: Session, enrolment_ids: Sequence[int]) -> dict[int, str]
     rows = session.execute(
         select(Enrolment.id, Enrolment.cohort_id).where(Enrolment.id.in_(enrolment_ids))
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def _completions(session: Session, enrolment_ids: Sequence[int]) -> list[dict[str, Any]]:
@@ -220,14 +220,14 @@ def outbox_files(
     )
     found: set[str] = set()
     digests: set[int] = set()
-    for notice_id, message_id, digest_id in session.execute(linked).tuples():
+    for notice_id, message_id, digest_id in session.execute(linked):
         if message_id:
             found.add(eml_filename(message_id, notice_id))
         if digest_id is not None:
             digests.add(digest_id)
     for notice_id, message_id in session.execute(
         select(Notice.id, Notice.message_id).where(Notice.id.in_(digests))
-    ).tuples():
+    ):
         if message_id:
             found.add(eml_filename(message_id, notice_id))
     names = {p.name for p in _files(outbox_dir)}

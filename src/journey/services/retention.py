@@ -1,5 +1,5 @@
-"""Retention (``journey prune``): what the outbox keeps about sent mail, kept no longer than
-the alliance needs it.
+"""Retention: what the outbox keeps about sent mail (``journey prune``), and the people
+whose cohorts are over (``journey person prune``), kept no longer than the alliance needs.
 
 A sent notice's ``.eml`` file holds the whole message (names, addresses, mentee lists),
 and a failed or cancelled notice's ``last_error`` may quote a server's reply about an
@@ -15,12 +15,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
+from journey.engine import local_date
 from journey.errors import JourneyError
 from journey.mail.transport import eml_filename
-from journey.models import Notice, NoticeStatus
+from journey.models import (
+    Cohort,
+    CohortEvent,
+    Enrolment,
+    LearningSet,
+    Mentor,
+    Notice,
+    NoticeStatus,
+    Person,
+)
 from journey.services.history import note
 
 CLEARED = "(cleared after the retention period)"
@@ -84,7 +94,7 @@ def prune(
             Notice.message_id.is_not(None),
         )
     )
-    names = {eml_filename(mid, notice_id) for notice_id, mid in sent.tuples() if mid is not None}
+    names = {eml_filename(mid, notice_id) for notice_id, mid in sent if mid is not None}
     result.files = sorted(n for n in names if (outbox_dir / n).is_file())
     old_error = and_(
         Notice.last_error.is_not(None),
@@ -118,3 +128,52 @@ def remove_files(outbox_dir: Path, names: list[str]) -> list[str]:
         except OSError as exc:
             failed.append(f"{name}: {exc.strerror or exc}")
     return failed
+
+
+@dataclass(frozen=True)
+class Ended:
+    """A person whose every cohort (in any role) ended before a day."""
+
+    email: str
+    name: str
+    last_cohort: str
+    ended_on: date  # the day their last cohort's last session ended (its zone)
+
+
+def people_ended_before(*, session: Session, day: date) -> list[Ended]:
+    """Everyone not yet forgotten whose last cohort, in any role (trainee, mentor, set
+    facilitator, organiser), ended before ``day``: its last session over by then. A
+    cohort with no sessions has no end, so its people are kept. Sorted by address."""
+    ends: dict[str, tuple[datetime, str]] = {
+        cohort_id: (ends_at, zone)
+        for cohort_id, ends_at, zone in session.execute(
+            select(CohortEvent.cohort_id, func.max(CohortEvent.ends_at), Cohort.timezone)
+            .join(Cohort, Cohort.id == CohortEvent.cohort_id)
+            .where(CohortEvent.cancelled.is_(False))
+            .group_by(CohortEvent.cohort_id, Cohort.timezone)
+        )
+    }
+    roles = union_all(
+        select(Enrolment.person_id, Enrolment.cohort_id),
+        select(Mentor.person_id, Mentor.cohort_id),
+        select(LearningSet.facilitator_id, LearningSet.cohort_id).where(
+            LearningSet.facilitator_id.is_not(None)
+        ),
+        select(Cohort.organiser_id, Cohort.id),
+    ).subquery()
+    cohorts: dict[int, set[str]] = {}
+    for person_id, cohort_id in session.execute(select(roles)):
+        cohorts.setdefault(person_id, set()).add(cohort_id)
+    people = session.scalars(
+        select(Person).where(Person.id.in_(list(cohorts)), Person.email.is_not(None))
+    )
+    found = []
+    for person in people:
+        if any(c not in ends for c in cohorts[person.id]):
+            continue  # a cohort with no end yet
+        last = max(cohorts[person.id], key=lambda c: ends[c][0])
+        ends_at, zone = ends[last]
+        ended_on = local_date(ends_at, zone)
+        if ended_on < day and person.email:
+            found.append(Ended(person.email, person.name, last, ended_on))
+    return sorted(found, key=lambda e: e.email)
