@@ -194,6 +194,10 @@ class ReportNotWritten(JourneyError):
         super().__init__(f"cannot write {what} to {path}: {reason}")
 
 
+class BadPeriod(JourneyError):
+    """``journey prune --older-than`` that cannot be read as a period (``90d``, ``2y``)."""
+
+
 class PrefectUnavailable(JourneyError):
     """The Prefect server configured (``PREFECT_API_URL``) does not answer, or refuses;
     nothing was changed. Try again later (exit 75)."""

@@ -51,6 +51,10 @@ def test_forget_deletes_her_runs_and_takes_her_name_out_of_the_artifacts(
     assert any(NAME in text(a) for a in versions(cohort_id))
 
     env = {"PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    exported = journey("person", "export", AISHA, "--now", "2026-09-27T09:00", env=env)
+    assert exported.returncode == 0, exported.stderr
+    held = json.loads(exported.stdout)["prefect_runs"]
+    assert sorted(held) == sorted(str(r) for r in runs_concerning(AISHA))
     result = journey("person", "forget", AISHA, "--now", "2026-09-27T10:00", env=env)
     assert result.returncode == 0, result.stderr
     assert "Prefect: 2 flow runs holding the address deleted;" in result.stdout

@@ -46,7 +46,8 @@ def person_export(
     enrolments (institution, place, fee, dates), what they did and when, mentoring
     meetings (dates only: nothing said in them is stored), evaluation responses linked to
     them, every notice to them (date, subject, status), the history of changes to their
-    records, and the outbox's .eml files that concern them. Comments on questionnaires
+    records, the outbox's .eml files that concern them, and (with a Prefect server
+    configured) the flow runs whose parameters hold their address. Comments on questionnaires
     are stored apart from names, so none can be given as theirs. The export is itself
     written to the history.
 
@@ -65,12 +66,32 @@ def person_export(
             outbox_dir=get_settings().outbox_dir,
             by=by,
         )
+        result.data["prefect_runs"] = _runs_holding(result.email)
         text = json.dumps(result.data, indent=2, ensure_ascii=False, default=plain) + "\n"
         if out is None:
             sys.stdout.write(text)
             return
         _write_private(out, text)  # in the transaction: no history line for a failed write
     typer.echo(f"Everything held about {result.email} written to {out}.")
+
+
+def _runs_holding(email: str) -> list[str] | str:
+    """The ids of the Prefect flow runs whose parameters hold ``email``, with a server
+    configured (``PREFECT_API_URL``); else a line saying none was asked."""
+    if not os.environ.get("PREFECT_API_URL"):
+        return "not looked up: no Prefect server configured (PREFECT_API_URL)"
+    import httpx
+
+    from journey.errors import PrefectUnavailable
+    from journey.prefect_runs import runs_concerning
+
+    try:
+        return [str(run_id) for run_id in runs_concerning(email)]
+    except (httpx.HTTPError, OSError) as exc:
+        raise PrefectUnavailable(
+            f"the Prefect server at {os.environ['PREFECT_API_URL']} cannot be used"
+            f" ({type(exc).__name__}); try again when it answers"
+        ) from None
 
 
 @person_app.command("forget")

@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from journey.engine import local_date
-from journey.errors import JourneyError
+from journey.errors import BadPeriod
 from journey.mail.transport import eml_filename
 from journey.models import (
     Cohort,
@@ -36,10 +36,6 @@ from journey.services.history import note
 CLEARED = "(cleared after the retention period)"
 _PERIOD = re.compile(r"^(\d{1,4})([dwmy])$")
 _SETTLED = (NoticeStatus.FAILED, NoticeStatus.CANCELLED, NoticeStatus.SKIPPED)
-
-
-class BadPeriod(JourneyError):
-    """``--older-than`` that cannot be read as a period."""
 
 
 def cutoff(period: str, now: datetime) -> datetime:
