@@ -6,6 +6,8 @@ import csv
 import io
 import random
 
+BY = "journey demo"  # who the demo's changes are by, in the history
+
 INSTITUTIONS = [
     ("St Mary's Church, Bletchley", True),
     ("Milton Keynes Islamic Centre", True),

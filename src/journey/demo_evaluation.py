@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from journey.demo_data import BY
 from journey.programme import Question, Questionnaire
 
 # questionnaire -> (milestone, session) whose attendees are handed the form, and how many answer
@@ -106,7 +107,6 @@ def collect(folder: Path, questionnaire_id: str, seed: int) -> Callable[[str, st
         from sqlalchemy import select
 
         from journey.db import session_scope
-        from journey.demo_year import BY
         from journey.models import Completion, Enrolment, Person
         from journey.services.evaluation import import_responses
         from journey.services.loading import load_cohort

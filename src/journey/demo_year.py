@@ -20,9 +20,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from journey.console import console
+from journey.demo_data import BY
 from journey.demo_evaluation import collect
 
-BY = "journey demo"
 NEWCOMER = "zara.begum@example.org"
 NEWCOMER_ROW = f"Zara Begum,{NEWCOMER},Greenleys Residents,fee,yes,{{mentor}},Set A\n"
 HEADER = "name,email,institution,place,follow_up,mentor,learning_set\n"
