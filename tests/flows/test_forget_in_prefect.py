@@ -45,9 +45,11 @@ def test_forget_deletes_her_runs_and_takes_her_name_out_of_the_artifacts(
 ) -> None:
     with session_scope(settings.database_url) as session:
         launch(session=session, cohort_id=cohort_id, now=utc("2026-09-01T09:00"))
+    earlier = len(runs_concerning(AISHA))  # other tests' runs share this Prefect server
     trainee_journey(cohort_id, AISHA, now=NOW)
     record_completion(cohort_id, [AISHA], "training", now=NOW)
-    assert len(runs_concerning(AISHA, [cohort_id])) == 2
+    holding = len(runs_concerning(AISHA))
+    assert holding == earlier + 2
     assert any(NAME in text(a) for a in versions(cohort_id))
 
     env = {"PREFECT_API_URL": str(PREFECT_API_URL.value())}
@@ -57,7 +59,7 @@ def test_forget_deletes_her_runs_and_takes_her_name_out_of_the_artifacts(
     assert sorted(held) == sorted(str(r) for r in runs_concerning(AISHA))
     result = journey("person", "forget", AISHA, "--now", "2026-09-27T10:00", env=env)
     assert result.returncode == 0, result.stderr
-    assert "Prefect: 2 flow runs holding the address deleted;" in result.stdout
+    assert f"Prefect: {holding} flow runs holding the address deleted;" in result.stdout
     token = result.stdout.rsplit("they are now ", 1)[1].strip().rstrip(".")
     assert token.startswith("erased-")
 
