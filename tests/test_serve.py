@@ -93,7 +93,7 @@ def test_the_cron_stays_at_eight_local_across_both_clock_changes() -> None:
 
 def test_serve_with_no_server_says_so_in_one_line(settings: Settings) -> None:
     result = journey("serve", env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
-    assert result.returncode == 1
+    assert result.returncode == 75  # try again later, as for a mail server or database
     assert result.stderr.startswith("Error: cannot reach the Prefect API at http://127.0.0.1:9/api")
     assert len(result.stderr.splitlines()) == 1
 

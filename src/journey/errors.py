@@ -199,7 +199,8 @@ class BadPeriod(JourneyError):
 
 
 class PrefectUnavailable(JourneyError):
-    """The Prefect server configured (``PREFECT_API_URL``) does not answer, or refuses;
-    nothing was changed. Try again later (exit 75)."""
+    """The Prefect server configured (``PREFECT_API_URL``) does not answer, or refuses
+    (``journey serve``, ``person forget`` and ``export``); nothing was changed. Try again
+    later (exit 75)."""
 
     exit_code = 75

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import time
 from typing import TYPE_CHECKING
 
-from journey.errors import JourneyError
+from journey.errors import JourneyError, PrefectUnavailable
 from journey.programme import Programme
 from journey.settings import Settings
 
@@ -24,10 +24,6 @@ if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
 
 DEFAULT_TIMEZONE = "Europe/London"
-
-
-class PrefectUnavailable(JourneyError):
-    """No Prefect server answers where PREFECT_API_URL points (or it is not set)."""
 
 
 def rule_times(programmes: Iterable[Programme]) -> list[time]:
@@ -97,7 +93,7 @@ def check_api() -> str:
     """The API URL, after checking a server answers there; else one clear error."""
     url = os.environ.get("PREFECT_API_URL")
     if not url:
-        raise PrefectUnavailable(
+        raise JourneyError(
             "journey serve needs a Prefect server: start one with "
             "`prefect server start --host 127.0.0.1` and set "
             "PREFECT_API_URL=http://127.0.0.1:4200/api"
