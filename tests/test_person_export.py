@@ -25,9 +25,12 @@ HEADER = (
 NOW = "2026-10-01T12:00"
 
 
-def aisha_year(settings: Settings) -> None:
+ANSWERS = f"{AISHA},9,4,8,5,9,6,9,Loved the role play\n,7,3,6,,,,,\n"
+
+
+def aisha_year(settings: Settings, answers: str = ANSWERS) -> None:
     """Launched, welcomed and reminded; Aisha recorded listening, answered the questionnaire
-    (a comment too), and so did someone anonymous."""
+    (a comment too), and so did someone anonymous (``answers``: the responses file's rows)."""
     launch_sweep_deliver(settings)
     with session_scope(settings.database_url) as session:
         record(
@@ -42,7 +45,7 @@ def aisha_year(settings: Settings) -> None:
             session=session,
             cohort_id="mk-2026",
             file="after.csv",
-            text=HEADER + f"{AISHA},9,4,8,5,9,6,9,Loved the role play\n,7,3,6,,,,,\n",
+            text=HEADER + answers,
             questionnaire_id=None,
             now=utc("2026-09-27T10:00"),
         )

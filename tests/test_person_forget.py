@@ -13,13 +13,12 @@ from sqlalchemy.engine import make_url
 
 from journey.db import session_scope
 from journey.models import Base, Enrolment, Notice, NoticeStatus, Person
-from journey.services.evaluation import import_responses
 from journey.services.record import record
 from journey.settings import Settings
 from tests.conftest import BACKEND, EXAMPLES, utc
 from tests.test_cli import journey
 from tests.test_cli_directory import AISHA, launch_sweep_deliver, ok
-from tests.test_person_export import HEADER
+from tests.test_person_export import aisha_year
 
 NAME = "Aisha Rahman"
 REPORT_AT = "2026-10-25T12:00"
@@ -31,24 +30,8 @@ def year(settings: Settings, tmp_path: Path) -> None:
     """Launched, welcomed and reminded; Aisha recorded listening, answered a questionnaire,
     was named in someone's comment and in a notice's error, withdrew with a reason and
     asked for an export."""
-    launch_sweep_deliver(settings)
+    aisha_year(settings, f"{AISHA},9,4,8,5,9,6,9,Loved it\n,7,3,6,,,,,Role play with {NAME}\n")
     with session_scope(settings.database_url) as session:
-        record(
-            session=session,
-            cohort_id="mk-2026",
-            emails=[AISHA],
-            milestone="listening",
-            on=date(2026, 9, 28),
-            now=utc("2026-09-29T12:00"),
-        )
-        import_responses(
-            session=session,
-            cohort_id="mk-2026",
-            file="after.csv",
-            text=HEADER + f"{AISHA},9,4,8,5,9,6,9,Loved it\n,7,3,6,,,,,Role play with {NAME}\n",
-            questionnaire_id=None,
-            now=utc("2026-09-27T10:00"),
-        )
         other = session.scalars(
             select(Notice).join(Person, Person.id == Notice.person_id).where(Person.email != AISHA)
         ).first()

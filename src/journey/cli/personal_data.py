@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from journey.services.audit import AuditLine
-    from journey.services.forget import Forgotten
+    from journey.services.forget import Forgotten, Who
 
 
 @person_app.command("export")
@@ -80,17 +81,26 @@ def _runs_holding(email: str) -> list[str] | str:
     configured (``PREFECT_API_URL``); else a line saying none was asked."""
     if not os.environ.get("PREFECT_API_URL"):
         return "not looked up: no Prefect server configured (PREFECT_API_URL)"
+    from journey.prefect_runs import runs_concerning
+
+    with _prefect_answering("try again when it answers"):
+        return [str(run_id) for run_id in runs_concerning(email)]
+
+
+@contextmanager
+def _prefect_answering(then: str) -> Iterator[None]:
+    """A Prefect server that does not answer, or refuses (a 4xx or 5xx), as one line:
+    :class:`PrefectUnavailable` (exit 75), ending with ``then``."""
     import httpx
 
     from journey.errors import PrefectUnavailable
-    from journey.prefect_runs import runs_concerning
 
     try:
-        return [str(run_id) for run_id in runs_concerning(email)]
+        yield
     except (httpx.HTTPError, OSError) as exc:
         raise PrefectUnavailable(
-            f"the Prefect server at {os.environ['PREFECT_API_URL']} cannot be used"
-            f" ({type(exc).__name__}); try again when it answers"
+            f"the Prefect server at {os.environ.get('PREFECT_API_URL')} cannot be used"
+            f" ({type(exc).__name__}); {then}"
         ) from None
 
 
@@ -138,31 +148,28 @@ def forget_one(url: str, email: str, now: datetime, by: str | None, dry_run: boo
     """Forget one person (a dry run: say what would go), in Prefect first when a server
     is configured, and print the plan. The caller compacts the database after."""
     from journey.db import session_scope
-    from journey.services.forget import forget_person, new_token
+    from journey.services.forget import forget_person, new_token, who
     from journey.settings import get_settings
 
-    outbox, token = get_settings().outbox_dir, new_token()
-
-    def forget(dry: bool) -> Forgotten:
-        with session_scope(url) as session:
-            return forget_person(
-                session=session,
-                email=email,
-                now=now,
-                outbox_dir=outbox,
-                by=by,
-                dry_run=dry,
-                token=token,
-            )
-
-    plan = forget(True)  # what there is: an unknown person stops here, before Prefect
-    in_prefect = _forget_in_prefect(plan, token, dry_run)
-    result = plan if dry_run else forget(False)
+    token = new_token()
+    with session_scope(url) as session:
+        target = who(session, email)  # an unknown person stops here, before Prefect
+    in_prefect = _forget_in_prefect(target, token, dry_run)
+    with session_scope(url) as session:
+        result = forget_person(
+            session=session,
+            email=email,
+            now=now,
+            outbox_dir=get_settings().outbox_dir,
+            by=by,
+            dry_run=dry_run,
+            token=token,
+        )
     typer.echo(_forget_plan(result) + in_prefect)
     return result
 
 
-def _forget_in_prefect(plan: Forgotten, token: str, dry_run: bool) -> str:
+def _forget_in_prefect(target: Who, token: str, dry_run: bool) -> str:
     """With a Prefect server configured (``PREFECT_API_URL``), the flow runs whose
     parameters hold the address are deleted and the artifact versions that name the
     person rewritten with ``token`` (a dry run only counts them); the plan's lines about
@@ -170,9 +177,6 @@ def _forget_in_prefect(plan: Forgotten, token: str, dry_run: bool) -> str:
     command with nothing forgotten (exit 75)."""
     if not os.environ.get("PREFECT_API_URL"):
         return "\n  Prefect: no server configured (PREFECT_API_URL), nothing held there"
-    import httpx
-
-    from journey.errors import PrefectUnavailable
     from journey.prefect_runs import (
         artifacts_naming,
         delete_runs,
@@ -180,29 +184,17 @@ def _forget_in_prefect(plan: Forgotten, token: str, dry_run: bool) -> str:
         scrub_artifacts,
     )
 
-    texts = [plan.email, plan.name]
-    try:
-        runs = runs_concerning(plan.email)
-        versions = artifacts_naming(texts, plan.cohort_ids)
+    texts = [target.email, target.name]
+    with _prefect_answering("nothing was forgotten: try again when it answers"):
+        runs = runs_concerning(target.email)
+        versions = artifacts_naming(texts, target.cohort_ids)
         if not dry_run:
             delete_runs(runs)
             scrub_artifacts(versions, texts, token)
-    except (httpx.HTTPError, OSError) as exc:  # no answer, or a refusal (a 4xx or 5xx)
-        raise PrefectUnavailable(
-            f"the Prefect server at {os.environ['PREFECT_API_URL']} cannot be used"
-            f" ({type(exc).__name__}); nothing was forgotten: try again when it answers"
-        ) from None
-    deleted, rewritten = (
-        ("would be deleted", "would be rewritten")
-        if dry_run
-        else (
-            "deleted",
-            "rewritten",
-        )
-    )
+    would = "would be " if dry_run else ""
     return (
-        f"\n  Prefect: {len(runs)} flow run{_s(len(runs))} holding the address {deleted};"
-        f" {len(versions)} artifact version{_s(len(versions))} naming them {rewritten}"
+        f"\n  Prefect: {len(runs)} flow run{_s(len(runs))} holding the address {would}deleted;"
+        f" {len(versions)} artifact version{_s(len(versions))} naming them {would}rewritten"
         " with the token"
     )
 
@@ -259,12 +251,13 @@ def audit(
     """
     from journey.db import session_scope
     from journey.services.audit import audit_trail
+    from journey.services.person_export import plain
 
     with session_scope(database_url()) as session:
         lines = audit_trail(session=session, cohort_id=cohort, email=person)
     if format is Output.json:
         rows = [{k: v for k, v in asdict(line).items() if k != "timezone"} for line in lines]
-        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=plain_time))
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False, default=plain))
         return
     if not lines:
         typer.echo("Nothing in the audit trail yet.")
@@ -272,12 +265,6 @@ def audit(
     from journey.console import console
 
     console.print(_audit_table(lines))
-
-
-def plain_time(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"not JSON: {value!r}")
 
 
 def _audit_table(lines: Sequence[AuditLine]) -> Table:

@@ -58,8 +58,35 @@ class Forgotten:
     texts_rewritten: int  # history lines, withdrawal reasons, comments naming them
     files: tuple[str, ...]  # .eml files in the outbox folder, removed
     dry_run: bool
-    name: str = ""  # the name they had, to find what names them outside the database
-    cohort_ids: tuple[str, ...] = ()  # the cohorts they were enrolled in
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who is to be forgotten: what finds them outside the database (Prefect)."""
+
+    email: str
+    name: str
+    cohort_ids: tuple[str, ...]  # the cohorts they are enrolled in
+
+
+def who(session: Session, email: str) -> Who:
+    """The person with ``email`` (any case), or :class:`UnknownPerson` (an erased one
+    included): a cheap look-up, before anything is changed."""
+    person, enrolment_ids = _person(session, email)
+    cohorts = session.scalars(select(Enrolment.cohort_id).where(Enrolment.id.in_(enrolment_ids)))
+    return Who(person.email or "", person.name, tuple(sorted(set(cohorts))))
+
+
+def _person(session: Session, email: str) -> tuple[Person, list[int]]:
+    """The person with ``email`` (any case) and their enrolments' ids."""
+    address = email.strip().lower()
+    person = session.scalars(select(Person).where(Person.email == address)).first()
+    if person is None or person.email is None:
+        raise UnknownPerson(email)
+    enrolment_ids = list(
+        session.scalars(select(Enrolment.id).where(Enrolment.person_id == person.id))
+    )
+    return person, enrolment_ids
 
 
 def forget_person(
@@ -77,14 +104,9 @@ def forget_person(
     no one has (an erased one included). Writes one line of history (``person-forget``)
     naming the token, never the address. Files are removed last, so an error before
     leaves them and the database as they were."""
-    address = email.strip().lower()
-    person = session.scalars(select(Person).where(Person.email == address)).first()
-    if person is None or person.email is None:
-        raise UnknownPerson(email)
+    person, enrolment_ids = _person(session, email)
+    address = person.email or ""
     needles = [n for n in (person.email, person.name) if n]
-    enrolment_ids = list(
-        session.scalars(select(Enrolment.id).where(Enrolment.person_id == person.id))
-    )
     files = tuple(outbox_files(session, person, enrolment_ids, outbox_dir))
     about = or_(Notice.person_id == person.id, Notice.enrolment_id.in_(enrolment_ids))
     queued = list(session.scalars(select(Notice).where(about, Notice.status.in_(QUEUED))))
@@ -126,16 +148,6 @@ def forget_person(
         texts_rewritten=len(history) + len(enrolments) + len(comments),
         files=files,
         dry_run=dry_run,
-        name=person.name,
-        cohort_ids=tuple(
-            sorted(
-                set(
-                    session.scalars(
-                        select(Enrolment.cohort_id).where(Enrolment.id.in_(enrolment_ids))
-                    )
-                )
-            )
-        ),
     )
     if token is None:
         return result
