@@ -22,7 +22,11 @@ import json
 from pathlib import Path
 
 from journey.db import session_scope
-from journey.services.funder_evaluation import ChangeFigures, ScoreFigures, evaluation_figures
+from journey.services.funder_evaluation import (
+    ChangeFigures,
+    ScoreFigures,
+    evaluation_figures_each,
+)
 from journey.settings import Settings
 from tests.test_cli import journey
 
@@ -48,7 +52,7 @@ def test_scores_and_both_averages_of_increase_are_counted_by_hand(
 ) -> None:
     _import(tmp_path)
     with session_scope(settings.database_url) as session:
-        figures = evaluation_figures(session=session, cohort_ids=[cohort_id])
+        _, figures = evaluation_figures_each(session=session, cohort_ids=[cohort_id])
     assert figures.responses == 3
     [q] = figures.questionnaires  # the other questionnaires have no responses
     assert (q.id, q.named, q.anonymous) == ("after-training", 2, 1)
@@ -72,7 +76,7 @@ def test_a_before_of_zero_everywhere_gives_no_percentage(
     path.write_text("email,relational-power-before,relational-power-after\n,0,5\n,0,7\n")
     assert journey("evaluation", "import", "mk-2026", str(path), "--now", NOW).returncode == 0
     with session_scope(settings.database_url) as session:
-        [q] = evaluation_figures(session=session, cohort_ids=[cohort_id]).questionnaires
+        [q] = evaluation_figures_each(session=session, cohort_ids=[cohort_id])[1].questionnaires
     change = q.changes[0]  # leadership and motivation: not answered, n 0
     assert change == ChangeFigures(
         "relational-power", change.text, 2, "0.0", "6.0", "—", "—", 0

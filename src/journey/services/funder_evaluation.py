@@ -162,18 +162,15 @@ def _together(results: Iterable[QuestionnaireResults]) -> EvaluationFigures:
     return EvaluationFigures(sum(q.responses for q in answered), tuple(answered))
 
 
-def evaluation_figures(*, session: Session, cohort_ids: Sequence[str]) -> EvaluationFigures:
-    """The evaluation figures of ``cohort_ids`` together (one cohort, or a grant's several)."""
-    found = evaluation_results(session=session, cohort_ids=cohort_ids)
-    return _together(r for cid in sorted(found) for r in found[cid])
-
-
 def evaluation_figures_each(
-    *, session: Session, cohort_ids: Sequence[str], programmes: Mapping[str, Programme]
+    *,
+    session: Session,
+    cohort_ids: Sequence[str],
+    programmes: Mapping[str, Programme] | None = None,
 ) -> tuple[dict[str, EvaluationFigures], EvaluationFigures]:
     """Each cohort's evaluation figures, and all of theirs together, from one reading of
     the answers: the same few queries for one cohort or a hundred (``programmes``: each
-    cohort's, as the caller loaded them)."""
+    cohort's, as the caller loaded them; else they are loaded)."""
     found = evaluation_results(session=session, cohort_ids=cohort_ids, programmes=programmes)
     each = {cid: _together(found[cid]) for cid in found}
     return each, _together(r for cid in sorted(found) for r in found[cid])
