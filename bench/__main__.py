@@ -23,7 +23,7 @@ from typing import Any
 
 from bench import env
 
-SECTIONS = ("sweep", "delivery", "launch", "cli", "report")
+SECTIONS = ("sweep", "delivery", "launch", "cli", "report", "national", "server")
 BUSY = 0.1  # other processes' share of the CPUs above which a step's figures are suspect
 
 
@@ -102,7 +102,16 @@ def _warm_up(results: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    from bench import cli_timing, delivery, funder, launch, report, sweep_scale
+    from bench import (
+        cli_timing,
+        delivery,
+        funder,
+        launch,
+        national,
+        report,
+        server_cli,
+        sweep_scale,
+    )
     from bench.context import Context, Sizes
     from bench.smtp_sink import Sink, free_port
     from journey.prefect_env import flows_here
@@ -124,29 +133,35 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             ("launch", "write cohort files", launch.prepare),
             ("cli", "launch cohort for CLI", cli_timing.prepare),
             ("cli", "CLI subprocesses", cli_timing.run),
+            ("server", "launch and remind with journey server", server_cli.run),
             ("sweep", "sweep direct", sweep_scale.direct),
             ("delivery", "delivery direct", delivery.direct),
             ("launch", "launch direct", launch.direct),
             ("report", "seed a grant for the funder's report", funder.prepare),
             ("report", "funder's report", funder.run),
+            ("national", "national: seed SQLite and Postgres", national.prepare),
+            ("national", "national: direct work and CLI", national.direct),
         ]
-        if "cli" in wanted:
+        if wanted & {"cli", "server"}:
             wanted.add("launch-prepare")
         for section, name, fn in steps:
             needed = section in wanted or (fn is launch.prepare and "launch-prepare" in wanted)
             if needed:
                 _step(results, name, partial(fn, ctx))
-        if wanted & {"sweep", "delivery", "launch"}:
+        if wanted & {"sweep", "delivery", "launch", "national"}:
             _step(results, "Prefect warm-up", lambda: _warm_up(results))
             with flows_here():  # flows run as the CLI runs them
                 for section, name, fn in [
                     ("sweep", "sweep flows", sweep_scale.flows),
                     ("delivery", "delivery flows", delivery.flows),
                     ("launch", "launch flows", launch.flows),
+                    ("national", "national flows", national.flows),
+                    ("national", "national delivery workers", national.workers),
                 ]:
                     if section in wanted:
                         _step(results, name, partial(fn, ctx))
     finally:
+        national.finish(ctx)
         accepted = ctx.sink.stop()
     results["smtp_sink_accepted"] = accepted
     warnings = results.setdefault("warnings", [])

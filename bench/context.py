@@ -121,8 +121,9 @@ def to_queued(module: Any) -> Iterator[None]:
     from journey.services.delivery import DeliveryResult
 
     nothing = DeliveryResult("not sent")
+    publish = "publish_cohorts" if hasattr(module, "publish_cohorts") else "publish_cohort"
     with (
         patch.object(module, "deliver_until_done", lambda at: nothing),
-        patch.object(module, "publish_cohort", lambda cohort_id, at: {}),
+        patch.object(module, publish, lambda cohort_ids, at: {}),
     ):
         yield

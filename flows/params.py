@@ -22,10 +22,12 @@ def milestone_choices(ids: Sequence[str]) -> dict[str, Any]:
 
 CohortId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 CohortIds = list[str] | None
+TimeZone = Annotated[str, Field(min_length=1, max_length=64)] | None  # Cohort.timezone's length
 Email = Annotated[str, Field(min_length=3, max_length=320)]
 Emails = Annotated[list[str], Field(min_length=1)]
-# A milestone id. The form's drop-down offers the default programme's ids, and
-# `journey serve` those of the programmes stored for cohorts (journey.serving). A run
+# A milestone id. The form's drop-down offers the default programme's ids, and the
+# deployments (`journey serve`, `journey deploy`) those of the programmes stored for
+# cohorts (journey.deployments sets the form through Prefect's client). A run
 # accepts any id: the record service checks it against the cohort's own programme and
 # writes nothing if it is not there. (A served run re-imports this module in a process of
 # its own, so an enum built here could not hold the stored programmes' ids.)

@@ -1,4 +1,5 @@
-"""send-reminders: the daily sweep. Queue what is due for everyone, then deliver."""
+"""send-reminders: the daily sweep. Queue what is due for everyone (or the cohorts of one
+time zone, as its deployment runs it), then deliver."""
 
 from __future__ import annotations
 
@@ -7,16 +8,19 @@ from typing import Any
 from prefect import flow
 
 from journey.flows.naming import add_tags, reminders_name
-from journey.flows.params import CohortIds, DryRun, Now
+from journey.flows.params import CohortIds, DryRun, Now, TimeZone
 from journey.tasks.common import resolve_now
 from journey.tasks.deliver import deliver_until_done, fail_if_incomplete
 from journey.tasks.plan import queue_due
-from journey.tasks.publish import publish_cohort
+from journey.tasks.publish import publish_cohorts
 
 
 @flow(name="send-reminders", flow_run_name=reminders_name)
 def send_reminders(
-    now: Now = None, cohort_ids: CohortIds = None, dry_run: DryRun = False
+    now: Now = None,
+    cohort_ids: CohortIds = None,
+    dry_run: DryRun = False,
+    timezone: TimeZone = None,
 ) -> dict[str, Any]:
     """One set-based pass over every launched cohort, then batched delivery.
 
@@ -30,15 +34,18 @@ def send_reminders(
         now: When to act as if it is (UTC unless an offset is given). Default: the current time.
         cohort_ids: Only these cohorts. Default: every launched cohort.
         dry_run: Report what would happen, and change nothing.
+        timezone: Only the cohorts in this time zone (e.g. Europe/London), as each
+            time zone's deployment runs it. Default: every time zone.
     """
-    add_tags(*(f"cohort:{c}" for c in cohort_ids or ()))
+    add_tags(
+        *(f"cohort:{c}" for c in cohort_ids or ()), *([f"zone:{timezone}"] if timezone else [])
+    )
     at = resolve_now(now)
-    queued = queue_due(at, cohort_ids, None, dry_run)
+    queued = queue_due(at, cohort_ids, None, dry_run, timezone)
     summary: dict[str, Any] = {"queued": queued}
     if not dry_run:
         delivered = deliver_until_done(at)
         summary["delivery"] = delivered.summary()
-        for cohort_id in queued["cohorts"]:
-            publish_cohort(cohort_id, at)
+        publish_cohorts(queued["cohorts"], at)  # only the cohorts whose picture changed
         fail_if_incomplete(delivered, summary)
     return summary

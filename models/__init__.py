@@ -23,6 +23,7 @@ from journey.models.progress import (
     EvaluationResponse,
     MentoringMeeting,
 )
+from journey.models.published import PublishedPicture
 from journey.specs import Place
 
 __all__ = [
@@ -48,5 +49,6 @@ __all__ = [
     "NoticeStatus",
     "Person",
     "Place",
+    "PublishedPicture",
     "RuleAdoption",
 ]

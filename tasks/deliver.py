@@ -16,7 +16,7 @@ from prefect import get_run_logger, task
 
 from journey.services.delivery import DeliveryResult, RunClock, deliver_batch, worker_name
 from journey.tasks.common import settings
-from journey.tasks.publish import emit_failures, emit_sent
+from journey.tasks.publish import emit_failures, emit_sent, emit_unavailable
 
 
 @task(name="deliver-batch", retries=3, retry_delay_seconds=[2, 10, 60])
@@ -47,7 +47,8 @@ def deliver_until_done(now: datetime, max_batches: int = 1000) -> DeliveryResult
     """Run batch tasks until nothing due is left (or the server is down).
 
     Each batch emits its failures as it ends; what was sent is told once for the run, one
-    ``journey.notices.sent`` per cohort, even if a later batch raises.
+    ``journey.notices.sent`` per cohort, even if a later batch raises; and a run stopped by
+    an unavailable server or outbox folder emits one ``journey.delivery.unavailable``.
     """
     worker = worker_name()
     clock = RunClock(now)  # each batch is leased from when it is claimed
@@ -60,11 +61,22 @@ def deliver_until_done(now: datetime, max_batches: int = 1000) -> DeliveryResult
             if batch.batches == 0 or batch.unavailable:
                 break
     finally:
-        try:
-            emit_sent(total.outcomes)
-        except Exception:  # telling is best effort: never hide why a run stopped
-            get_run_logger().warning("could not emit journey.notices.sent", exc_info=True)
+        _tell(total)
     return total
+
+
+def _tell(total: DeliveryResult) -> None:
+    """Emit what the run sent and, if it stopped for want of a mail server or outbox
+    folder, one ``journey.delivery.unavailable``. Best effort: never hide why a run stopped."""
+    try:
+        emit_sent(total.outcomes)
+    except Exception:
+        get_run_logger().warning("could not emit journey.notices.sent", exc_info=True)
+    if total.unavailable:
+        try:
+            emit_unavailable(total.unavailable, total.destination, total.retry)
+        except Exception:
+            get_run_logger().warning("could not emit journey.delivery.unavailable", exc_info=True)
 
 
 def fail_if_incomplete(result: DeliveryResult, summary: dict[str, Any]) -> None:

@@ -7,8 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from prefect import get_run_logger, task
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from journey.db import session_scope
+from journey.models import Cohort
 from journey.services.sweep import launch, sweep
 from journey.tasks.common import settings
 
@@ -38,9 +41,13 @@ def queue_due(
     cohort_ids: list[str] | None = None,
     enrolment_id: int | None = None,
     dry_run: bool = False,
+    timezone: str | None = None,
 ) -> dict[str, Any]:
-    """Queue every notice due by ``now``: one set-based pass over the cohorts named (or all)."""
+    """Queue every notice due by ``now``: one set-based pass over the cohorts named (or
+    all), and of those only the ones in ``timezone`` when it is given."""
     with session_scope(settings().database_url) as session:
+        if timezone is not None:
+            cohort_ids = cohorts_in_zone(session, timezone, cohort_ids)
         result = sweep(
             session=session,
             now=now,
@@ -62,3 +69,12 @@ def queue_due(
         "known": result.known,
         "cohorts": result.cohort_ids,
     }
+
+
+def cohorts_in_zone(session: Session, zone: str, among: list[str] | None) -> list[str]:
+    """The ids of the cohorts in time zone ``zone`` (of ``among`` if given): none is an
+    empty list, so a zone's sweep never sweeps every cohort."""
+    query = select(Cohort.id).where(Cohort.timezone == zone).order_by(Cohort.id)
+    if among is not None:
+        query = query.where(Cohort.id.in_(among))
+    return list(session.scalars(query))

@@ -11,10 +11,14 @@ names or email addresses.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import copy_context
 from datetime import date, datetime
+from typing import Any
 
 from prefect import task
 from prefect.artifacts import (
@@ -24,11 +28,13 @@ from prefect.artifacts import (
 )
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
+from prefect.settings import PREFECT_API_URL, get_current_settings
 
 from journey.db import session_scope
 from journey.mail.redact import redact
 from journey.services.delivery import NoticeOutcome
-from journey.services.report import cohort_report, local_time, md_escape
+from journey.services.published import last_published, picture_digest, record_published
+from journey.services.report import CohortReport, cohort_report, local_time, md_escape
 from journey.tasks.common import settings
 
 MILESTONE_COMPLETED = "journey.milestone.completed"
@@ -50,17 +56,27 @@ def artifact_keys(cohort_id: str) -> dict[str, str]:
     }
 
 
-@task(name="publish-cohort", task_run_name="publish {cohort_id}", cache_policy=NO_CACHE)
-def publish_cohort(cohort_id: str, now: datetime) -> dict[str, str]:
-    """Publish the cohort's progress table, share done and summary as keyed artifacts.
+API_NAME_LENGTH = 300  # published_pictures.api
 
-    Each call adds a new version under the same keys (the UI shows the latest and keeps
-    the history); never cached, since publishing is the point. Returns the three keys;
-    the artifacts hold names, never emails.
-    """
+
+def prefect_api() -> str:
+    """The Prefect API this process publishes to, as ``published_pictures`` names it:
+    ``PREFECT_API_URL``, or on the ephemeral API ``ephemeral <hash>`` of the database
+    that API keeps its artifacts in (its address changes with every process; its
+    database does not). The connection URL is hashed: it may hold a password."""
+    url = (PREFECT_API_URL.value() or "").rstrip("/")
+    if url and len(url) <= API_NAME_LENGTH:
+        return url
+    if url:
+        return f"url {hashlib.sha256(url.encode()).hexdigest()}"
+    secret = get_current_settings().server.database.connection_url
+    where = secret.get_secret_value() if secret is not None else ""
+    return f"ephemeral {hashlib.sha256(where.encode()).hexdigest()[:32]}"
+
+
+def create_cohort_artifacts(cohort_id: str, report: CohortReport, now: datetime) -> dict[str, str]:
+    """Create the cohort's three keyed artifacts from ``report``; returns their keys."""
     keys = artifact_keys(cohort_id)
-    with session_scope(settings().database_url) as session:
-        report = cohort_report(session=session, cohort_id=cohort_id, now=now)
     about = f"{md_escape(report.status.title)} ({cohort_id}) at {local_time(now, report.timezone)}"
     create_table_artifact(
         table=report.rows,
@@ -78,6 +94,81 @@ def publish_cohort(cohort_id: str, now: datetime) -> dict[str, str]:
         description=f"Summary for the organiser: {about}",
     )
     return keys
+
+
+def publish_changed(cohort_ids: Sequence[str], now: datetime) -> list[str]:
+    """Publish the artifacts of each cohort whose picture changed since it was last
+    published to this Prefect API (``journey.services.published``); returns those published.
+
+    One read of the last digests for all the cohorts, one write for those published (also
+    when publishing one of them raised, so what reached Prefect is remembered). A cohort's
+    artifacts are created on a thread of their own while the next cohort's report is
+    worked out: the Prefect server stores them (about 24 ms each, docs/PERFORMANCE.md) on
+    another core meanwhile. The thread runs in a copy of this run's context, so the
+    artifacts belong to this flow and task run.
+    """
+    for cohort_id in cohort_ids:
+        artifact_keys(cohort_id)  # a bad id fails before anything is published
+    api = prefect_api()
+    url = settings().database_url
+    digests: dict[str, str] = {}
+    pending: list[tuple[str, Future[dict[str, str]]]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish") as pool:
+        try:
+            with session_scope(url) as session:
+                before = last_published(session, api, cohort_ids)
+                for cohort_id in cohort_ids:
+                    report = cohort_report(session=session, cohort_id=cohort_id, now=now)
+                    digest = picture_digest(report)
+                    if before.get(cohort_id) != digest:
+                        digests[cohort_id] = digest
+                        run = copy_context().run
+                        job = pool.submit(run, create_cohort_artifacts, cohort_id, report, now)
+                        pending.append((cohort_id, job))
+        finally:
+            done, failure = _wait_for(pending)
+            with session_scope(url) as session:
+                record_published(session, api, {c: digests[c] for c in done}, now)
+    if failure is not None:
+        raise failure
+    return done
+
+
+def _wait_for(
+    pending: Sequence[tuple[str, Future[dict[str, str]]]],
+) -> tuple[list[str], BaseException | None]:
+    """Wait for every cohort's artifacts: the cohorts published, and the first error."""
+    done: list[str] = []
+    failure: BaseException | None = None
+    for cohort_id, job in pending:
+        error = job.exception()
+        if error is None:
+            done.append(cohort_id)
+        elif failure is None:
+            failure = error
+    return done, failure
+
+
+@task(name="publish-cohorts", cache_policy=NO_CACHE)
+def publish_cohorts(cohort_ids: Sequence[str], now: datetime) -> dict[str, Any]:
+    """Publish the artifacts of every cohort here whose picture changed (one task run,
+    however many cohorts: a task run costs Prefect 10-15 ms). Returns the cohorts
+    published and how many were unchanged."""
+    published = publish_changed(list(cohort_ids), now)
+    return {"published": published, "unchanged": len(cohort_ids) - len(published)}
+
+
+@task(name="publish-cohort", task_run_name="publish {cohort_id}", cache_policy=NO_CACHE)
+def publish_cohort(cohort_id: str, now: datetime) -> dict[str, str]:
+    """Publish the cohort's progress table, share done and summary as keyed artifacts,
+    if its picture changed since it was last published to this Prefect API.
+
+    Each publish adds a new version under the same keys (the UI shows the latest and keeps
+    the history); never cached, since publishing is the point. Returns the three keys
+    either way; the artifacts hold names, never emails.
+    """
+    publish_changed([cohort_id], now)
+    return artifact_keys(cohort_id)
 
 
 def _cohort(cohort_id: str) -> dict[str, str]:
@@ -186,3 +277,27 @@ def _emit_failed(outcome: NoticeOutcome) -> bool:
         },
     )
     return event is not None
+
+
+DELIVERY_UNAVAILABLE = "journey.delivery.unavailable"
+
+
+def emit_unavailable(reason: str, destination: str, pending: int) -> int:
+    """One ``journey.delivery.unavailable`` when a delivery run stopped because the mail
+    server or the outbox folder could not be used (``reason``, addresses redacted as in
+    :func:`event_detail`); ``pending`` notices were left for a later run. Returns 1 if
+    emitted. An automation made by ``journey alerts apply`` emails the organiser on it."""
+    kind = "smtp" if destination.startswith("SMTP") else "outbox"
+    event = emit_event(
+        event=DELIVERY_UNAVAILABLE,
+        resource={
+            "prefect.resource.id": f"journey.delivery.{kind}",
+            "prefect.resource.name": destination,
+        },
+        payload={
+            "reason": event_detail(reason),
+            "destination": destination,
+            "pending": pending,
+        },
+    )
+    return int(event is not None)

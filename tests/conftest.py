@@ -25,6 +25,8 @@ os.environ.setdefault("PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT", "false")
 TEST_SWITCHES = {"JOURNEY_TEST_DATABASE", "JOURNEY_REQUIRE_POSTGRES"}  # the suite's own
 for _key in [k for k in os.environ if k.startswith("JOURNEY_") and k not in TEST_SWITCHES]:
     del os.environ[_key]  # a developer's own settings never leak into a test
+# nor their server from `journey server start`: tests that want one start their own
+os.environ["JOURNEY_STATE_DIR"] = tempfile.mkdtemp(prefix="journey-state-")
 
 from journey.settings import Settings, get_settings  # noqa: E402
 from journey.specs import CohortSpec  # noqa: E402

@@ -15,6 +15,9 @@ or import it). It records every message it accepts, parsed, in ``.messages``; it
   TLS, for tests only);
 - ``stop()``: go away mid-test (the fixture stops it at teardown either way).
 
+``open_connections`` counts the SMTP sessions open now, ``peak_connections`` the most
+that were ever open at once (each connection counted from accepted to lost).
+
 ``server.settings(**overrides)`` gives Settings pointing at it: plain SMTP, no TLS.
 """
 
@@ -31,7 +34,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from journey.settings import Settings
 
@@ -67,6 +70,8 @@ class SmtpServer:
     messages: list[Received] = field(default_factory=list)
     credentials: tuple[str, str] | None = None
     data_commands: int = 0
+    open_connections: int = 0
+    peak_connections: int = 0
     _data_replies: list[str] = field(default_factory=list)
     _drops: int = 0
     _refused: dict[str, str] = field(default_factory=dict)
@@ -76,7 +81,7 @@ class SmtpServer:
 
     def start(self) -> None:
         """Start listening (the fixture does this)."""
-        self._controller = Controller(
+        self._controller = _CountingController(
             self,
             hostname=self.host,
             port=self.port,
@@ -126,6 +131,17 @@ class SmtpServer:
         values.update(overrides)
         return Settings(_env_file=None, **values)
 
+    def connection_opened(self) -> None:
+        """A client connected (called by the server's protocol)."""
+        with self._lock:
+            self.open_connections += 1
+            self.peak_connections = max(self.peak_connections, self.open_connections)
+
+    def connection_closed(self) -> None:
+        """A client's connection ended, however it ended."""
+        with self._lock:
+            self.open_connections -= 1
+
     # aiosmtpd hooks
 
     async def handle_MAIL(
@@ -173,6 +189,34 @@ class SmtpServer:
             and (auth_data.login.decode(), auth_data.password.decode()) == self.credentials
         )
         return AuthResult(success=ok, handled=False)
+
+
+class _CountingSMTP(SMTP):
+    """aiosmtpd's SMTP protocol, telling the server when a connection opens and ends."""
+
+    def __init__(self, server: SmtpServer, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.counted_by = server
+        self.counted = False
+
+    def connection_made(self, transport: Any) -> None:
+        if not self.counted:  # called again after STARTTLS, on the same connection
+            self.counted = True
+            self.counted_by.connection_opened()
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self.counted:
+            self.counted = False
+            self.counted_by.connection_closed()
+        super().connection_lost(error)
+
+
+class _CountingController(Controller):
+    """aiosmtpd's Controller, serving each connection with :class:`_CountingSMTP`."""
+
+    def factory(self) -> SMTP:
+        return _CountingSMTP(self.handler, self.handler, **self.SMTP_kwargs)
 
 
 @pytest.fixture

@@ -40,6 +40,12 @@ COMMANDS = [
     ["person", "prune"],
     ["prune"],
     ["audit"],
+    ["deploy"],
+    ["alerts", "apply"],
+    ["alerts", "list"],
+    ["server", "start"],
+    ["server", "status"],
+    ["server", "stop"],
 ]
 
 

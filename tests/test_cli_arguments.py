@@ -119,3 +119,29 @@ def test_a_time_in_the_gap_or_the_overlap_is_refused_in_any_zone() -> None:
         r"back\); add the offset: 2026-11-01T01:15-04:00 or 2026-11-01T01:15-05:00$",
     ):
         parse_moment("2026-11-01T01:15", "America/New_York")
+
+
+def test_durations_are_read_with_their_bounds() -> None:
+    from datetime import timedelta
+
+    from journey.timeutil import parse_duration, text_of
+
+    ten_seconds, day = timedelta(seconds=10), timedelta(days=1)
+    assert parse_duration("26h", ten_seconds) == timedelta(hours=26)
+    assert parse_duration(" 1D2h30m ", ten_seconds) == timedelta(days=1, hours=2, minutes=30)
+    assert parse_duration("45s", ten_seconds, day) == timedelta(seconds=45)
+    for bad, why in (
+        ("", "is not a duration, e.g. 26h, 90m or 1d2h"),
+        ("soon", "is not a duration"),
+        ("26 hours", "is not a duration"),
+        ("2h1d", "is not a duration"),
+        ("5s", "is out of range: choose at least 10s"),
+        ("2d", "is out of range: choose 10s to 1d"),
+    ):
+        with pytest.raises(ValueError, match=why):
+            parse_duration(bad, ten_seconds, day if bad == "2d" else None)
+    assert [text_of(d) for d in (timedelta(days=1, hours=2), ten_seconds, timedelta(0))] == [
+        "1d2h",
+        "10s",
+        "0s",
+    ]

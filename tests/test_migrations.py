@@ -13,8 +13,8 @@ from journey.models import Base
 
 def test_upgrade_builds_what_the_models_describe(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    assert upgrade(url) == "0006"
-    assert upgrade(url) == "0006"  # running it again is harmless
+    assert upgrade(url) == "0007"
+    assert upgrade(url) == "0007"  # running it again is harmless
     with get_engine(url).connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []

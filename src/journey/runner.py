@@ -157,17 +157,27 @@ def _print_delivery(delivery: dict[str, Any] | None) -> None:
 
 
 def run_serve() -> None:
-    """Check the Prefect API, say what will run when, then serve until interrupted."""
-    from journey.serving import check_api, cohort_schedules, deployments
+    """Check the Prefect API, say what will run when, then serve until interrupted: the
+    deployments of :mod:`journey.deployments`, served from this process."""
+    from journey.deployments import Target, definitions, serve
+    from journey.prefect_env import require_server
     from journey.settings import get_settings
 
-    prefect_defaults()
     settings = get_settings()
     with working("Checking the Prefect API…"):
-        url = check_api()
-    for cron, zone in cohort_schedules(settings):
-        console.print(f"send-reminders: cron {cron!r} in {zone}")
-    console.print(f"Serving on {url}; stop with Ctrl+C.", style="dim")
-    from prefect import serve
+        url = require_server("journey serve")
+    made = definitions(settings, Target())
+    for d in made:
+        if d.schedules():
+            console.print(f"{d.name}: {'; '.join(d.schedules())}")
 
-    serve(*deployments(settings), pause_on_shutdown=False)
+    def announce(removed: list[Any]) -> None:
+        for gone in removed:
+            console.print(f"{gone.name}: removed (no cohort uses its time zone)")
+        console.print(
+            f"Serving {len(made)} deployments on {url}; stop with Ctrl+C. A cohort in a new "
+            "time zone needs a restart.",
+            style="dim",
+        )
+
+    serve(made, announce)

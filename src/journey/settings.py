@@ -74,6 +74,15 @@ class Settings(BaseSettings):
         description="SMTP connections a batch is sent over at once (one message in flight "
         "on each). A single connection waits on the server's reply to every command.",
     )
+    smtp_global_limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000,
+        description="SMTP connections open at once across every worker, when a Prefect server "
+        "is used (PREFECT_API_URL): each connection holds a slot of the Prefect global "
+        "concurrency limit 'journey-smtp' (created with this many slots if missing) from "
+        "connect to quit, and waits for one. Unset: only smtp_connections per batch applies.",
+    )
     settle_every: int = Field(
         default=20,
         ge=1,
@@ -84,8 +93,9 @@ class Settings(BaseSettings):
     )
     reminder_cron: str | None = Field(
         default=None,
-        description="When `journey serve` runs send-reminders (cron, local time). Default: "
-        "each clock time the cohorts' programmes use (08:00 and 09:00 for the default one).",
+        description="When send-reminders runs, under `journey serve` or `journey deploy` (cron, "
+        "in each cohort time zone). Default: each clock time the programmes of that zone's "
+        "cohorts use (08:00 and 09:00 for the default one).",
     )
 
     @field_validator("smtp_retry_delays", mode="before")

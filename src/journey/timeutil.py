@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+import re
+from datetime import UTC, date, datetime, time, timedelta
 
 from journey.engine import zone
 from journey.errors import BadDate
@@ -63,3 +64,35 @@ def parse_day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise BadDate(f"cannot read {text!r} as a date; use YYYY-MM-DD") from None
+
+
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def parse_duration(text: str, least: timedelta, most: timedelta | None = None) -> timedelta:
+    """A span of clock time, ``26h``, ``90m``, ``1d2h``, ``45s`` (days, hours, minutes,
+    seconds, in that order), from ``least`` to ``most``; else ValueError saying why, with
+    an example. (``journey prune --older-than`` counts calendar spans, where ``m`` is a
+    month: :mod:`journey.services.retention`.)"""
+    found = _DURATION.fullmatch(text.strip().lower())
+    if not text.strip() or found is None:
+        raise ValueError(f"{text!r} is not a duration, e.g. 26h, 90m or 1d2h")
+    days, hours, minutes, seconds = (int(part or 0) for part in found.groups())
+    duration = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if duration < least or (most is not None and duration > most):
+        span = (
+            f"at least {text_of(least)}" if most is None else f"{text_of(least)} to {text_of(most)}"
+        )
+        raise ValueError(f"{text!r} is out of range: choose {span}")
+    return duration
+
+
+def text_of(duration: timedelta) -> str:
+    """A duration as :func:`parse_duration` reads it: ``1d2h``, ``90m``, ``10s``."""
+    rest = int(duration.total_seconds())
+    parts = []
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+    return "".join(parts) or "0s"

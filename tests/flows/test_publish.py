@@ -23,15 +23,25 @@ from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFil
 from prefect.events.schemas.automations import AutomationCore, EventTrigger
 from prefect.events.schemas.events import Event
 from prefect.server.utilities.user_templates import render_user_template_sync
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from journey.cohort_file import read_cohort
 from journey.db import session_scope
 from journey.flows.launch_cohort import launch_cohort
+from journey.flows.send_reminders import send_reminders
+from journey.services.cohorts import import_cohort
 from journey.services.delivery import NoticeOutcome
 from journey.services.record import record
 from journey.services.sweep import launch
 from journey.settings import Settings, get_settings
-from journey.tasks.publish import emit_completions, emit_deliveries, publish_cohort
-from tests.conftest import utc
+from journey.tasks.publish import (
+    emit_completions,
+    emit_deliveries,
+    prefect_api,
+    publish_cohort,
+    publish_cohorts,
+)
+from tests.conftest import EXAMPLES, utc
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 EVENTS_DOC = Path(__file__).resolve().parents[2] / "docs" / "EVENTS.md"
@@ -267,3 +277,107 @@ def test_the_documented_notification_renders_from_a_failure_event() -> None:
         "Notice 42 (welcome) for cohort\nmk-2026 was refused: 550 no\n"
         "The full reply is in the outbox, on the notice's row (last_error)."
     )
+
+
+# Publishing only what changed.
+
+SWEPT = utc("2026-11-28T12:00")
+AISHA = "aisha.rahman@example.org"
+
+
+@flow(name="publish-changed-cohorts")
+def publish_now(cohort_ids: list[str], now: datetime) -> dict[str, Any]:
+    return publish_cohorts(cohort_ids, now)
+
+
+def artifact_keys_of(flow_run_id: UUID) -> list[str]:
+    """The keys of the artifacts one flow run created, sorted."""
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    return sorted(a.key or "" for a in artifacts)
+
+
+def published_by(cohort_ids: list[str], now: datetime) -> tuple[dict[str, Any], list[str]]:
+    """Run ``publish_now``: what it returned, and the artifact keys Prefect holds from it."""
+    state = publish_now(cohort_ids, now, return_state=True)
+    assert state.is_completed()
+    return state.result(), artifact_keys_of(run_id(state))
+
+
+def all_keys(*cohort_ids: str) -> list[str]:
+    return sorted(f"{c}-{k}" for c in cohort_ids for k in ("progress", "progress-table", "summary"))
+
+
+@pytest.fixture
+def two_cohorts(settings: Settings, cohort_id: str, tmp_path: Path) -> list[str]:
+    """The example cohort and a copy of it (``mk-2027``, the same people), both launched."""
+    text = (EXAMPLES / "cohort.yaml").read_text().replace("id: mk-2026", "id: mk-2027")
+    (tmp_path / "cohort.yaml").write_text(text)
+    spec = read_cohort(tmp_path / "cohort.yaml", EXAMPLES / "roster.csv")
+    with session_scope(settings.database_url) as session:
+        import_cohort(session=session, spec=spec, now=utc("2026-08-01T09:00"))
+    ids = [cohort_id, spec.id]
+    for cid in ids:
+        with session_scope(settings.database_url) as session:
+            launch(session=session, cohort_id=cid, now=utc("2026-09-01T09:00"))
+    return ids
+
+
+def test_a_second_sweep_with_nothing_changed_publishes_nothing(two_cohorts: list[str]) -> None:
+    first = send_reminders(now=SWEPT, return_state=True)
+    assert artifact_keys_of(run_id(first)) == all_keys(*two_cohorts)
+    later = send_reminders(now=utc("2026-11-28T12:05"), return_state=True)  # a new moment only
+    assert later.is_completed()
+    assert artifact_keys_of(run_id(later)) == []
+
+
+def test_a_completion_republishes_its_cohort_only(
+    settings: Settings, two_cohorts: list[str]
+) -> None:
+    result, keys = published_by(two_cohorts, SWEPT)
+    assert (result, keys) == ({"published": two_cohorts, "unchanged": 0}, all_keys(*two_cohorts))
+    with session_scope(settings.database_url) as session:
+        record(
+            session=session,
+            cohort_id="mk-2027",
+            emails=[AISHA],
+            milestone="training",
+            on=None,
+            now=SWEPT,
+        )
+    result, keys = published_by(two_cohorts, SWEPT)
+    assert (result, keys) == ({"published": ["mk-2027"], "unchanged": 1}, all_keys("mk-2027"))
+    assert published_by(two_cohorts, SWEPT) == ({"published": [], "unchanged": 2}, [])
+
+
+def test_another_prefect_api_gets_every_cohort(two_cohorts: list[str]) -> None:
+    assert published_by(two_cohorts, SWEPT)[0]["published"] == two_cohorts
+    here = prefect_api()
+    assert "127.0.0.1" in here
+    with temporary_settings({PREFECT_API_URL: here.replace("127.0.0.1", "localhost")}):
+        assert prefect_api() != here
+        result, keys = published_by(two_cohorts, SWEPT)  # the same server, by another name
+    assert (result, keys) == ({"published": two_cohorts, "unchanged": 0}, all_keys(*two_cohorts))
+    assert published_by(two_cohorts, SWEPT)[0]["published"] == []  # back at the first
+
+
+def test_publish_cohort_returns_its_keys_whether_or_not_it_published(
+    settings: Settings, cohort_id: str
+) -> None:
+    with session_scope(settings.database_url) as session:
+        launch(session=session, cohort_id=cohort_id, now=utc("2026-09-01T09:00"))
+
+    @flow(name="publish-one-twice")
+    def twice() -> list[dict[str, str]]:
+        return [publish_cohort(cohort_id, SWEPT), publish_cohort(cohort_id, SWEPT)]
+
+    state = twice(return_state=True)
+    keys = {
+        "table": "mk-2026-progress-table",
+        "progress": "mk-2026-progress",
+        "summary": "mk-2026-summary",
+    }
+    assert state.result() == [keys, keys]
+    assert artifact_keys_of(run_id(state)) == all_keys(cohort_id)  # published once

@@ -6,7 +6,9 @@ import it late and show a spinner meanwhile. Each module adds the commands of on
 """
 
 from journey.cli import (  # noqa: F401  (they add the commands)
+    alerts,
     cohorts,
+    deploy,
     directory,
     evaluation,
     joining,
@@ -16,6 +18,7 @@ from journey.cli import (  # noqa: F401  (they add the commands)
     report,
     retention,
     sending,
+    server,
 )
 from journey.cli._app import app, main
 

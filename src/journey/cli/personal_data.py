@@ -79,6 +79,9 @@ def person_export(
 def _runs_holding(email: str) -> list[str] | str:
     """The ids of the Prefect flow runs whose parameters hold ``email``, with a server
     configured (``PREFECT_API_URL``); else a line saying none was asked."""
+    from journey.prefect_env import apply
+
+    apply()  # a server started by `journey server start` counts as configured
     if not os.environ.get("PREFECT_API_URL"):
         return "not looked up: no Prefect server configured (PREFECT_API_URL)"
     from journey.prefect_runs import runs_concerning
@@ -175,6 +178,9 @@ def _forget_in_prefect(target: Who, token: str, dry_run: bool) -> str:
     person rewritten with ``token`` (a dry run only counts them); the plan's lines about
     it. Done before the database changes: a server that does not answer stops the
     command with nothing forgotten (exit 75)."""
+    from journey.prefect_env import apply
+
+    apply()  # a server started by `journey server start` counts as configured
     if not os.environ.get("PREFECT_API_URL"):
         return "\n  Prefect: no server configured (PREFECT_API_URL), nothing held there"
     from journey.prefect_runs import (

@@ -55,10 +55,13 @@ def upcoming(
 
 @app.command()
 def serve() -> None:
-    """Serve the deployments from this process: send-reminders on its daily schedule in
-    each cohort's time zone, and launch-cohort, record-completion, withdraw-trainee,
-    trainee-journey, deliver-notices and funder-report to run from the Prefect UI. Needs a
-    Prefect server (PREFECT_API_URL).
+    """Serve the deployments from this process: send-reminders once per cohort time zone
+    (daily-europe-london, ...) at the clock times its programmes use, one run at a time,
+    and launch-cohort, record-completion, withdraw-trainee, trainee-journey,
+    deliver-notices and funder-report to run from the Prefect UI. The zones and the
+    record form's milestones are read at start: restart it after importing a cohort in a
+    new time zone or on a programme of its own (journey deploy --pool keeps them current
+    by itself). Needs a Prefect server (PREFECT_API_URL).
 
     Example: PREFECT_API_URL=http://127.0.0.1:4200/api journey serve
     """

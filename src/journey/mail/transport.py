@@ -20,17 +20,19 @@ import asyncio
 import os
 import re
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import aiosmtplib
 
 from journey.mail.redact import redact
 from journey.mail.render import Mail
 from journey.settings import Settings
+from journey.smtp_limit import SlotUnavailable, smtp_slot
 
 __all__ = [
     "OutboxUnavailable",
@@ -223,15 +225,21 @@ class _Batch:
         self.todo: Iterator[tuple[int, Outgoing]] = iter(enumerate(messages))
         self.results: list[SendResult | None] = [None] * len(messages)
         self.gone: str | None = None  # why the server can no longer be reached, once it cannot
+        self.done = False  # every message has been taken
+        self.waiting: set[asyncio.Task[Any]] = set()  # extra connections waiting for a slot
 
-    async def run(self, client: aiosmtplib.SMTP, *, connect: bool) -> None:
-        """Send messages over ``client`` until none are left. An extra connection that
-        cannot be opened leaves the batch to the others."""
-        if connect:
-            try:
-                await client.connect()
-            except (aiosmtplib.SMTPException, OSError):
-                return
+    async def first(self, group: asyncio.TaskGroup, extra: int) -> None:
+        """The batch's first connection: take a slot, connect with the back-off delays
+        (else raise :class:`SmtpUnavailable`), start ``extra`` more connections, send."""
+        async with _first_slot(self.settings):
+            client = _client(self.settings)
+            await _connect(client, self.settings, self.sleep)
+            for _ in range(extra):
+                self.start_extra(group)
+            await self.run(client)
+
+    async def run(self, client: aiosmtplib.SMTP) -> None:
+        """Send messages over ``client``, connected, until none are left; then quit."""
         try:
             for index, item in self.todo:  # each message is taken by one connection
                 result = await self._one(client, item)
@@ -240,6 +248,43 @@ class _Batch:
                     self.on_result(result)
         finally:
             await _quit(client)
+        self._drained()
+
+    def start_extra(self, group: asyncio.TaskGroup) -> None:
+        """Open one more connection in ``group``, once it has a slot of the global limit."""
+        task = group.create_task(self._extra())
+        self.waiting.add(task)
+
+    async def _extra(self) -> None:
+        """An extra connection: take a slot (waiting while the others send), connect and
+        send. One that cannot get a slot or connect leaves the batch to the others; one
+        still waiting when no message is left is cancelled (:meth:`_drained`)."""
+        try:
+            async with smtp_slot(self.settings):
+                self._not_waiting()  # from here on it is never cancelled
+                if self.done:
+                    return
+                client = _client(self.settings)
+                try:
+                    await client.connect()
+                except (aiosmtplib.SMTPException, OSError):
+                    return
+                await self.run(client)
+        except SlotUnavailable:
+            return
+
+    def _not_waiting(self) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self.waiting.discard(task)
+
+    def _drained(self) -> None:
+        """No message is left to take: extra connections still waiting for a slot give up
+        (Prefect gives back a slot granted to one as it is cancelled)."""
+        self.done = True
+        for task in self.waiting:
+            task.cancel()
+        self.waiting.clear()
 
     async def _one(self, client: aiosmtplib.SMTP, item: Outgoing) -> SendResult:
         if self.gone is None and not client.is_connected:
@@ -283,20 +328,40 @@ async def send_batch(
     ``still_held(notice_id)``, when given, is asked just before each message: if the
     caller's claim on it has gone (another worker took it over), it is not sent and comes
     back as ``retry`` with :data:`LOST_CLAIM`.
+
+    With ``settings.smtp_global_limit`` and a Prefect server, each connection first takes
+    a slot of the global limit (:mod:`journey.smtp_limit`) and holds it until it quits:
+    the first one waits for its slot (if the Prefect server cannot be asked, that is
+    :class:`SmtpUnavailable`); an extra one waits while the others send, and gives up
+    once no message is left for it.
     """
     if not settings.smtp_host:
         raise ValueError("no SMTP host is set; write the batch to the outbox folder instead")
     if not messages:
         return []
-    first = _client(settings)
-    await _connect(first, settings, sleep)
     batch = _Batch(messages, settings, sleep, on_result, still_held)
     extra = min(settings.smtp_connections, len(messages)) - 1
-    async with asyncio.TaskGroup() as group:
-        group.create_task(batch.run(first, connect=False))
-        for _ in range(extra):
-            group.create_task(batch.run(_client(settings), connect=True))
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(batch.first(group, extra))
+    except BaseExceptionGroup as errors:
+        alone = errors.exceptions[0] if len(errors.exceptions) == 1 else None
+        if isinstance(alone, SmtpUnavailable):  # raised before any other connection began
+            raise alone from None
+        raise
     return [result for result in batch.results if result is not None]
+
+
+@asynccontextmanager
+async def _first_slot(settings: Settings) -> AsyncIterator[None]:
+    """The first connection's slot of the global limit; none to be had is the server
+    being unavailable for this batch (everything stays pending)."""
+    async with AsyncExitStack() as stack:
+        try:
+            await stack.enter_async_context(smtp_slot(settings))
+        except SlotUnavailable as exc:
+            raise SmtpUnavailable(str(exc)) from None
+        yield
 
 
 async def _reconnect(client: aiosmtplib.SMTP) -> str | None:
