@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -166,3 +167,41 @@ def test_a_rule_added_late_never_reaches_back(settings: Settings, cohort_id: str
         assert sweep(session=session, now=utc("2026-12-17T09:00")).queued >= 20
     added = Counter(n.key.split("/")[2] for n in notices(url) if "-30d@" in n.key)
     assert added == {"research": 20}
+
+
+def _statements_of_a_dry_sweep(url: str, cohort_ids: list[str], at: str) -> int:
+    """How many SQL statements a dry-run sweep of ``cohort_ids`` sends."""
+    from sqlalchemy import event
+
+    from journey.db import get_engine
+
+    sent: list[str] = []
+
+    def count(*args: object) -> None:
+        sent.append("statement")
+
+    engine = get_engine(url)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with session_scope(url) as session:
+            sweep(session=session, now=utc(at), cohort_ids=cohort_ids, dry_run=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(sent)
+
+
+def test_a_sweep_sends_as_many_statements_for_two_cohorts_as_for_one(
+    settings: Settings, cohort_id: str, tmp_path: Path
+) -> None:
+    """The notice keys already known are read for many cohorts at once, so the statements
+    of a sweep do not grow with its cohorts (nor with their trainees)."""
+    from tests.test_funder_report import _second_cohort
+
+    _second_cohort(settings, tmp_path)
+    url = settings.database_url
+    do_launch(url, cohort_id, "2026-09-01T09:00")
+    do_launch(url, "mk-2027", "2026-09-01T09:00")
+    one = _statements_of_a_dry_sweep(url, [cohort_id], "2026-10-02T09:00")
+    both = _statements_of_a_dry_sweep(url, [cohort_id, "mk-2027"], "2026-10-02T09:00")
+    assert one > 0
+    assert both == one

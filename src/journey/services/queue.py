@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -126,6 +126,21 @@ def supersede(rows: list[dict[str, Any]]) -> int:
     return superseded
 
 
+COHORTS_PER_QUERY = 100  # cohorts whose known notice keys are read at once (memory: ~2,500 each)
+
+
+def known_keys(session: Session, cohort_ids: Sequence[str]) -> dict[str, set[str]]:
+    """The notice keys already in the outbox, for each of the cohorts: one query, so a
+    sweep's statements grow by one per :data:`COHORTS_PER_QUERY` cohorts, not per cohort."""
+    found: dict[str, set[str]] = {cohort_id: set() for cohort_id in cohort_ids}
+    rows = session.execute(
+        select(Notice.cohort_id, Notice.key).where(Notice.cohort_id.in_(list(cohort_ids)))
+    )
+    for cohort_id, key in rows:
+        found[cohort_id].add(key)
+    return found
+
+
 def queue_for_cohort(
     session: Session,
     loaded: LoadedCohort,
@@ -134,10 +149,16 @@ def queue_for_cohort(
     now: datetime,
     *,
     dry_run: bool = False,
+    existing: set[str] | None = None,
+    to_insert: list[dict[str, Any]] | None = None,
 ) -> QueueResult:
-    """Queue every notice due by ``now`` for the cohort's trainees, each once."""
+    """Queue every notice due by ``now`` for the cohort's trainees, each once. ``existing``
+    is the cohort's known notice keys, when the caller read them (:func:`known_keys`).
+    With ``to_insert``, the new rows are added to it for the caller to insert with other
+    cohorts' (:func:`insert_queued`), rather than inserted here."""
     result = QueueResult()
-    existing = set(session.scalars(select(Notice.key).where(Notice.cohort_id == loaded.cohort.id)))
+    if existing is None:
+        existing = known_keys(session, [loaded.cohort.id])[loaded.cohort.id]
     rows: list[dict[str, Any]] = []
     planner = Planner(loaded.programme, loaded.plan)
     for trainee in trainees:
@@ -156,7 +177,17 @@ def queue_for_cohort(
             result.skipped += 1
             result.skipped_keys.append(row["key"])
     result.queued = len(rows) - result.skipped - result.superseded
-    if not dry_run:
-        inserted = insert_new(session, rows)
-        result.known += len(rows) - inserted
+    if dry_run:
+        return result
+    if to_insert is None:
+        result.known += len(rows) - insert_new(session, rows)
+    else:
+        to_insert += rows
     return result
+
+
+def insert_queued(session: Session, rows: list[dict[str, Any]], result: QueueResult) -> None:
+    """Insert the rows several cohorts' :func:`queue_for_cohort` gathered, at once; any
+    already present (queued meanwhile by another sweep) count as known too, as when a
+    cohort's rows are inserted on their own."""
+    result.known += len(rows) - insert_new(session, rows)

@@ -23,7 +23,14 @@ from journey.services.loading import (
     load_trainees,
 )
 from journey.services.outbox import INSERT_CHUNK, TRAINEE, insert_new, notice_row
-from journey.services.queue import QueueResult, adopt_rules, queue_for_cohort
+from journey.services.queue import (
+    COHORTS_PER_QUERY,
+    QueueResult,
+    adopt_rules,
+    insert_queued,
+    known_keys,
+    queue_for_cohort,
+)
 
 LAUNCH_NOTICE_USEFUL = timedelta(days=14)
 Target = tuple[str, int | None, int]  # (key ref, enrolment id, recipient person id)
@@ -45,7 +52,9 @@ def sweep(
     enrolment_id: int | None = None,
     dry_run: bool = False,
 ) -> QueueResult:
-    """Queue everything due by ``now`` across launched cohorts: a few queries per cohort.
+    """Queue everything due by ``now`` across launched cohorts: a fixed number of queries,
+    and, per :data:`~journey.services.queue.COHORTS_PER_QUERY` cohorts, one for the notice
+    keys already known and one insert of what is new (in pages of ``INSERT_CHUNK`` rows).
 
     ``enrolment_id`` narrows it to one trainee (the trainee-journey flow).
     """
@@ -58,13 +67,25 @@ def sweep(
         }
     mentors = mentor_people(session, ids)
     total = QueueResult(cohort_ids=ids)
-    for found in cohorts:
-        loaded = adopt_rules(session, found, now, dry_run=dry_run)
-        total.add(
-            queue_for_cohort(
-                session, loaded, trainees[loaded.cohort.id], mentors, now, dry_run=dry_run
+    for start in range(0, len(cohorts), COHORTS_PER_QUERY):
+        some = cohorts[start : start + COHORTS_PER_QUERY]
+        known = known_keys(session, [c.cohort.id for c in some])
+        rows: list[dict[str, Any]] = []  # the new notices of these cohorts, inserted at once
+        for found in some:
+            loaded = adopt_rules(session, found, now, dry_run=dry_run)
+            result = queue_for_cohort(
+                session,
+                loaded,
+                trainees[loaded.cohort.id],
+                mentors,
+                now,
+                dry_run=dry_run,
+                existing=known[found.cohort.id],
+                to_insert=rows,
             )
-        )
+            total.add(result)
+        if rows:
+            insert_queued(session, rows, total)
     if not dry_run:
         total.digests = queue_digests(session=session, now=now)
     return total
