@@ -31,26 +31,22 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import subprocess
 import sys
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 from sqlalchemy import delete, func, select
 
-from bench import population
 from bench.context import SENDER, Context, process_settings
 from bench.env import REPO, child_env
 from bench.measure import checkpoint, count_sql, fresh_copy, median, settled, spread, timed
 from bench.national_pg import Databases
 from bench.population import (
-    BUSY_SHARE,
     TODAY,
     YESTERDAY,
     Outbox,
@@ -58,7 +54,6 @@ from bench.population import (
     build_outbox,
     build_population,
 )
-from bench.shapes import CohortShape
 from journey.db import get_engine, session_scope
 from journey.models import Cohort, PublishedPicture
 from journey.services.delivery import deliver_all
@@ -70,8 +65,6 @@ FULL = ((100, 100), (1_000, 100))  # (cohorts, trainees each)
 QUICK = ((10, 50), (20, 50))
 WORKER_NOTICES = {"full": 4_000, "quick": 600}
 BACKENDS = ("sqlite", "postgres")
-MAX_BUSY_DAYS = 5  # days with a reminder due that choose_shapes samples without repeats
-ORIGINAL_CHOOSER = population.choose_shapes
 QUIET_WAIT = 20  # seconds, at most, waiting for a quiet machine before a timed run
 TARGETS = {
     "flow_over_direct": 1.2,  # at most
@@ -127,35 +120,6 @@ def digests_at(url: str, at: datetime) -> dict[str, str]:
         return {c: picture_digest(cohort_report(session=session, cohort_id=c, now=at)) for c in ids}
 
 
-def choose_national_shapes(trainees: int, cohorts: int, rng: random.Random) -> list[CohortShape]:
-    """:func:`bench.population.choose_shapes`, for more cohorts than it has days to spread
-    them over: about 5 % of them with a reminder today (days drawn with repeats), the rest
-    spread over the quiet days (several cohorts a day). Up to 100 cohorts it is that
-    function itself, so the 100 x 100 population is the sweep bench's."""
-    if round(cohorts * BUSY_SHARE) <= MAX_BUSY_DAYS:
-        return ORIGINAL_CHOOSER(trainees, cohorts, rng)
-    per, extra = divmod(trainees, cohorts)
-    today = TODAY.date()
-    busy: list[int] = []
-    quiet: list[int] = []
-    for offset in range(-14, 271):
-        probe = CohortShape("probe", per, today - timedelta(offset))
-        reminder, anything = population._due_today(probe)
-        if reminder:
-            busy.append(offset)
-        elif not anything:
-            quiet.append(offset)
-    n_busy = round(cohorts * BUSY_SHARE)
-    offsets = rng.choices(busy, k=n_busy)
-    step = len(quiet) / (cohorts - n_busy)
-    offsets += [quiet[int(i * step)] for i in range(cohorts - n_busy)]
-    rng.shuffle(offsets)
-    return [
-        CohortShape(f"bench-{i:03d}", per + (i < extra), today - timedelta(days=off), index=i)
-        for i, off in enumerate(offsets)
-    ]
-
-
 def prime(url: str, api: str) -> float:
     """Record every cohort's picture at ``YESTERDAY`` as published to ``api``; seconds."""
     start = time.perf_counter()
@@ -184,8 +148,7 @@ def prepare(ctx: Context) -> None:
     seeding: dict[str, Any] = {}
     for cohorts, per in _sizes(ctx):
         n = cohorts * per
-        with patch.object(population, "choose_shapes", choose_national_shapes):
-            pop = build_population(folder, trainees=n, cohorts=cohorts, seed=ctx.seed)
+        pop = build_population(folder, trainees=n, cohorts=cohorts, seed=ctx.seed)
         primed = prime(f"sqlite:///{pop.path}", built.api)
         checkpoint(f"sqlite:///{pop.path}")
         built.pops[n] = pop

@@ -138,7 +138,8 @@ def _due_today(shape: CohortShape) -> tuple[bool, bool]:
 
 def choose_shapes(trainees: int, cohorts: int, rng: random.Random) -> list[CohortShape]:
     """Cohorts spread from two weeks before to 270 days after their training; ~5 % of
-    them with a reminder due today, the rest with nothing due today."""
+    them with a reminder due today, the rest with nothing due today (several cohorts a
+    day when there are more cohorts than days)."""
     per, extra = divmod(trainees, cohorts)
     today = TODAY.date()
     busy: list[int] = []
@@ -150,7 +151,8 @@ def choose_shapes(trainees: int, cohorts: int, rng: random.Random) -> list[Cohor
         elif not anything:
             quiet.append(offset)
     n_busy = max(1, round(cohorts * BUSY_SHARE))
-    offsets = rng.sample(busy, n_busy)
+    # More busy cohorts than busy days (national scale): several cohorts share a day.
+    offsets = rng.sample(busy, n_busy) if n_busy <= len(busy) else rng.choices(busy, k=n_busy)
     step = len(quiet) / (cohorts - n_busy)
     offsets += [quiet[int(i * step)] for i in range(cohorts - n_busy)]
     rng.shuffle(offsets)

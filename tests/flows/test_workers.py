@@ -22,7 +22,6 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -30,17 +29,14 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, delete, func, select, text
 
-from journey.cohort_file import read_cohort
 from journey.db import session_scope, upgrade
 from journey.models import Notice, NoticeStatus
-from journey.services.cohorts import import_cohort
-from journey.services.sweep import launch
 from tests.conftest import BACKEND
 from tests.pg import SERVER, postgres_schema
 from tests.prefect_server import BIN, _healthy, quiet_env, stop
 from tests.reliability.figures import smtp_server as timed_smtp_server
 from tests.reliability.harness import FlakySmtpServer
-from tests.reliability.outbox import EXAMPLES, IMPORTED, roster_csv
+from tests.reliability.outbox import LAUNCHED, launch_example
 from tests.smtp_server import SmtpServer, free_port
 
 pytestmark = [
@@ -54,7 +50,7 @@ WORKERS = 2
 GLOBAL_LIMIT = 3
 PER_BATCH = 2  # JOURNEY_SMTP_CONNECTIONS: four runs would want 8 connections
 POOL = "journey-test"
-LAUNCHED = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)  # when the welcomes are due
+
 TERMINAL_WAIT = 600.0  # seconds: a bound for a hung run, never a speed assertion
 
 
@@ -123,13 +119,7 @@ def pg_prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
 def queue_welcomes(url: str, folder: Path, trainees: int) -> int:
     """Import a cohort of ``trainees`` trainees and launch it: one welcome each, due at
     launch; the few mentor and facilitator notices are deleted. How many are due."""
-    roster = folder / "roster.csv"
-    roster.write_text(roster_csv(trainees), encoding="utf-8")
-    spec = read_cohort(EXAMPLES / "cohort.yaml", roster)
-    with session_scope(url) as session:
-        import_cohort(session=session, spec=spec, now=IMPORTED)
-    with session_scope(url) as session:
-        launch(session=session, cohort_id=spec.id, now=LAUNCHED)
+    launch_example(url, folder, trainees)
     with session_scope(url) as session:
         session.execute(delete(Notice).where(Notice.template != "welcome"))
         return session.scalar(select(func.count(func.distinct(Notice.person_id)))) or 0

@@ -73,16 +73,23 @@ class Outbox:
     at: datetime  # deliver with now >= this; they stay useful for 30 days after it
 
 
-def build_outbox(url: str, *, notices: int, folder: Path) -> Outbox:
-    """Migrate, import a cohort big enough, launch, sweep, keep ``notices`` of them due."""
-    upgrade(url)
+def launch_example(url: str, folder: Path, trainees: int) -> str:
+    """Import the example cohort with a roster of ``trainees`` (written to ``folder``) and
+    launch it; returns its id."""
     roster = folder / "roster.csv"
-    roster.write_text(roster_csv(trainees=notices // 50 + 1), encoding="utf-8")
+    roster.write_text(roster_csv(trainees=trainees), encoding="utf-8")
     spec = read_cohort(EXAMPLES / "cohort.yaml", roster)
     with session_scope(url) as session:
         import_cohort(session=session, spec=spec, now=IMPORTED)
     with session_scope(url) as session:
         launch(session=session, cohort_id=spec.id, now=LAUNCHED)
+    return spec.id
+
+
+def build_outbox(url: str, *, notices: int, folder: Path) -> Outbox:
+    """Migrate, import a cohort big enough, launch, sweep, keep ``notices`` of them due."""
+    upgrade(url)
+    launch_example(url, folder, notices // 50 + 1)
     with session_scope(url) as session:
         sweep(session=session, now=SWEPT)
     keep_first_notices(url=url, count=notices, useful_until=SWEPT + STILL_USEFUL)
