@@ -47,7 +47,7 @@ from journey.models import Completion
 from journey.settings import Settings
 from tests.conftest import EXAMPLES, utc
 from tests.prefect_server import PrefectServer
-from tests.test_serve import wait_for_deployments
+from tests.test_serve import SERVED, wait_for_deployments
 
 pytestmark = pytest.mark.prefect
 
@@ -301,7 +301,7 @@ def test_the_organiser_finds_the_cohort_in_the_prefect_ui(
     shots: Path,
 ) -> None:
     """Artifacts, per-trainee runs and the record form are there, and the form records."""
-    assert "record-completion/organiser" in wait_for_deployments(5)
+    assert "record-completion/organiser" in wait_for_deployments(SERVED)
     run_the_cohort(cohort_id)
 
     keep_local(browser)
