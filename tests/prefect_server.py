@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from journey.local_server import answers
 from journey.settings import Settings
 from tests.smtp_server import free_port
 
@@ -47,14 +47,6 @@ def quiet_env(home: Path, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
@@ -86,7 +78,7 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
     server = PrefectServer(f"http://127.0.0.1:{port}/api", f"http://127.0.0.1:{port}", home, log)
     try:
         deadline = time.monotonic() + 120
-        while not _healthy(server.api_url):
+        while not answers(server.api_url):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"prefect server did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.5)

@@ -30,10 +30,11 @@ import pytest
 from sqlalchemy import create_engine, delete, func, select, text
 
 from journey.db import session_scope, upgrade
+from journey.local_server import answers
 from journey.models import Notice, NoticeStatus
 from tests.conftest import BACKEND
 from tests.pg import SERVER, postgres_schema
-from tests.prefect_server import BIN, _healthy, quiet_env, stop
+from tests.prefect_server import BIN, quiet_env, stop
 from tests.reliability.figures import smtp_server as timed_smtp_server
 from tests.reliability.harness import FlakySmtpServer
 from tests.reliability.outbox import LAUNCHED, launch_example
@@ -103,7 +104,7 @@ def pg_prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
         try:
             api_url, began = f"http://127.0.0.1:{port}/api", time.perf_counter()
             deadline = time.monotonic() + 180
-            while not _healthy(api_url):
+            while not answers(api_url):
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"prefect server did not start:\n{log.read_text()[-3000:]}")
                 time.sleep(0.5)
