@@ -30,7 +30,7 @@ lint: $(VENV)/.installed
 
 # The suite on SQLite, then every test that touches the database again on Postgres
 # (127.0.0.1:5432, database test; each test in a schema of its own).
-DB_FREE := tests/mail tests/test_engine.py tests/test_cohort_file.py tests/test_demo.py \
+DB_FREE := tests/mail tests/engine/test_engine.py tests/cohort/test_file.py tests/cli/test_demo.py \
 	tests/test_ui_browser.py tests/test_funder_report_browser.py tests/reliability
 
 test: lint

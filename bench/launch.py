@@ -34,7 +34,7 @@ from bench.measure import (
     timed,
 )
 from bench.shapes import CohortShape, write_files
-from journey.cohort_file import read_cohort
+from journey.cohort.file import read_cohort
 from journey.db import get_engine, session_scope, upgrade
 from journey.services.cohorts import import_cohort
 from journey.services.delivery import deliver_all

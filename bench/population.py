@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from bench.measure import checkpoint
 from bench.seeding import keep_first_notices
 from bench.shapes import FEE, TZ, CohortShape, cohort_spec, set_sessions, trainees
+from journey.cohort.specs import SlotSpec
 from journey.db import session_scope, upgrade
 from journey.engine import (
     CohortPlan,
@@ -60,7 +61,6 @@ from journey.services.cohorts import import_cohort
 from journey.services.loading import load_cohorts, load_trainees
 from journey.services.queue import planned_row, recipient_id
 from journey.services.sweep import launch, mentor_people, sweep
-from journey.specs import SlotSpec
 
 TODAY = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)  # a Wednesday, 09:00 in London (GMT)
 YESTERDAY = TODAY - timedelta(days=1)

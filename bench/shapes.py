@@ -17,8 +17,15 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from journey.cohort.specs import (
+    CohortSpec,
+    InstitutionSpec,
+    LearningSetSpec,
+    PersonSpec,
+    SlotSpec,
+)
 from journey.engine import local_moment, zone
-from journey.specs import CohortSpec, InstitutionSpec, LearningSetSpec, PersonSpec, Place, SlotSpec
+from journey.models import Place
 
 TZ = "Europe/London"
 SET_WEEKS = (10, 19, 27)

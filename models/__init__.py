@@ -11,6 +11,7 @@ from journey.models.cohort import (
     LearningSet,
     Mentor,
     Person,
+    Place,
 )
 from journey.models.erasure import Erasure, ErasureSalt
 from journey.models.history import HistoryEntry
@@ -24,7 +25,6 @@ from journey.models.progress import (
     MentoringMeeting,
 )
 from journey.models.published import PublishedPicture
-from journey.specs import Place
 
 __all__ = [
     "Base",

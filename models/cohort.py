@@ -10,13 +10,20 @@ from sqlalchemy import Enum, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from journey.models.base import Base
-from journey.specs import Place
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     return Enum(
         cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
     )
+
+
+class Place(enum.StrEnum):
+    """How a trainee's place is paid for."""
+
+    MEMBER = "member"  # a member institution's free place
+    FEE = "fee"  # fee-paying (non-member institutions)
+    SUBSIDISED = "subsidised"  # paid by the funder
 
 
 class EnrolmentStatus(enum.StrEnum):

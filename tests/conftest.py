@@ -28,8 +28,8 @@ for _key in [k for k in os.environ if k.startswith("JOURNEY_") and k not in TEST
 # nor their server from `journey server start`: tests that want one start their own
 os.environ["JOURNEY_STATE_DIR"] = tempfile.mkdtemp(prefix="journey-state-")
 
+from journey.cohort.specs import CohortSpec  # noqa: E402
 from journey.settings import Settings, get_settings  # noqa: E402
-from journey.specs import CohortSpec  # noqa: E402
 from tests.pg import postgres_schema  # noqa: E402
 
 pytest_plugins = ["tests.smtp_server", "tests.prefect_server"]
@@ -45,7 +45,7 @@ def utc(text: str) -> datetime:
 
 def example_with_set_a_moved(folder: Path) -> CohortSpec:
     """The example cohort with Set A's first session moved from 3 to 10 December."""
-    from journey.cohort_file import read_cohort
+    from journey.cohort.file import read_cohort
 
     text = (EXAMPLES / "cohort.yaml").read_text()
     (folder / "cohort.yaml").write_text(
@@ -112,7 +112,7 @@ def use_smtp(settings: Settings, smtp_server, monkeypatch: pytest.MonkeyPatch) -
 @pytest.fixture
 def cohort_id(settings: Settings) -> str:
     """The example cohort (20 trainees, 10 institutions) imported, not launched."""
-    from journey.cohort_file import read_cohort
+    from journey.cohort.file import read_cohort
     from journey.db import session_scope
     from journey.services.cohorts import import_cohort
 

@@ -7,9 +7,9 @@ import json
 from journey.db import session_scope
 from journey.services.sweep import launch
 from journey.settings import Settings
+from tests.cli.test_commands import journey
+from tests.cli.test_directory import AISHA, ok
 from tests.conftest import EXAMPLES, utc
-from tests.test_cli import journey
-from tests.test_cli_directory import AISHA, ok
 
 IMPORTED = "2026-08-01T10:00"
 

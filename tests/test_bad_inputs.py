@@ -31,7 +31,7 @@ from tests.bad_inputs_cases import (
     SETTINGS,
     Case,
 )
-from tests.test_cli import journey
+from tests.cli.test_commands import journey
 
 Snapshot = dict[str, tuple[int, str]]
 

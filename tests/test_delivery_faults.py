@@ -23,9 +23,9 @@ from journey.models import Notice
 from journey.services.delivery import DeliveryResult, NoticeOutcome, deliver_all
 from journey.services.sweep import launch
 from journey.settings import Settings, get_settings
+from tests.cli.test_commands import journey
 from tests.conftest import utc
 from tests.smtp_server import SmtpServer, free_port
-from tests.test_cli import journey
 
 LAUNCH = utc("2026-09-01T09:00")
 AISHA = "aisha.rahman@example.org"
@@ -263,7 +263,7 @@ def test_a_first_launch_dry_run_counts_everything(settings: Settings, cohort_id:
 
 
 def test_a_launch_run_again_says_so_and_counts_what_is_new() -> None:
-    from journey.runner import _launch_line
+    from journey.cli.runner import _launch_line
 
     summary = {
         "first_launch": False,
@@ -322,7 +322,7 @@ def test_the_demo_refuses_a_folder_holding_other_files_and_deletes_nothing(
     ids=["a non-eml file in outbox", "journey.db a folder", "a symlink"],
 )
 def test_the_demo_refuses_what_only_looks_like_a_demo(tmp_path: Path, make) -> None:  # type: ignore[no-untyped-def]
-    from journey.demo import _prepare
+    from journey.cli.demo.run import _prepare
     from journey.errors import NotADemoFolder
 
     folder = tmp_path / "demo"
@@ -349,7 +349,7 @@ def test_the_demo_empties_a_previous_demos_folder_and_never_mails_anyone(
 ) -> None:
     """A ``.env`` in the working folder naming a real SMTP server (here a loopback one)
     does not reach the demo: every notice lands in its outbox folder."""
-    from journey.demo import COHORT, LAUNCH_AT, _import, _prepare
+    from journey.cli.demo.run import COHORT, LAUNCH_AT, _import, _prepare
 
     for key in ("DATABASE_URL", "OUTBOX_DIR", "SMTP_HOST", "SMTP_PASSWORD_BLOCK"):
         monkeypatch.setenv(f"JOURNEY_{key}", "restored after the test")

@@ -28,7 +28,7 @@ from journey.services.funder_evaluation import (
     evaluation_figures_each,
 )
 from journey.settings import Settings
-from tests.test_cli import journey
+from tests.cli.test_commands import journey
 
 NOW = "2026-10-01T12:00"
 RESPONSES = (

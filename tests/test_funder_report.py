@@ -30,6 +30,7 @@ import pytest
 
 from journey.db import session_scope
 from journey.errors import UnknownCohort
+from journey.models import Place
 from journey.services.delivery import deliver_all
 from journey.services.digest import queue_digests
 from journey.services.funder_report import (
@@ -52,9 +53,8 @@ from journey.services.membership import withdraw
 from journey.services.record import record
 from journey.services.sweep import launch
 from journey.settings import Settings
-from journey.specs import Place
+from tests.cli.test_commands import journey
 from tests.conftest import EXAMPLES, utc
-from tests.test_cli import journey
 
 NOW = "2027-06-20T13:00"  # local (BST): 12:00 UTC
 MARGARET, RUTH = "margaret.oconnor@example.org", "ruth.pemberton@example.org"
@@ -336,7 +336,7 @@ def test_nothing_to_count_says_so_instead_of_dividing_by_zero(
 
 def _second_cohort(settings: Settings, folder: Path) -> None:
     """``mk-2027``: the example's file under another id, with two trainees of its own."""
-    from journey.cohort_file import read_cohort
+    from journey.cohort.file import read_cohort
     from journey.services.cohorts import import_cohort
 
     text = (EXAMPLES / "cohort.yaml").read_text()

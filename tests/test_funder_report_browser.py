@@ -101,7 +101,7 @@ def test_the_sample_in_the_docs_opens_offline_with_its_charts(
     browser: Browser, tmp_path: Path
 ) -> None:
     """docs/funder-report-sample.html is the demo's report (``journey demo``; with
-    ``UPDATE_SCREENSHOTS=1`` tests/test_demo.py copies it there). With the same setting this
+    ``UPDATE_SCREENSHOTS=1`` tests/cli/test_demo.py copies it there). With the same setting this
     test takes the screenshot in docs/screenshots/funder-report.png."""
     sample = DOCS / "funder-report-sample.html"
     page, requests, errors = _open(browser, sample, 1100)

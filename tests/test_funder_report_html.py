@@ -17,7 +17,7 @@ from pathlib import Path
 from journey.services.funder_report import FunderReport
 from journey.services.funder_report_html import to_html
 from journey.settings import Settings
-from tests.test_cli import journey
+from tests.cli.test_commands import journey
 from tests.test_funder_evaluation import _import as import_responses
 from tests.test_funder_report import NOW, _report, _second_cohort
 from tests.test_funder_report import year as year  # the fixture: the hand-checked year

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from journey.db import session_scope
 from journey.models import Base, Cohort, Person
 from journey.settings import Settings
+from tests.cli.test_commands import journey
 from tests.conftest import EXAMPLES
-from tests.test_cli import journey
 
 NOW = "2026-08-02T09:00"
 HEADER = "name,email,institution,place,follow_up,mentor,learning_set\n"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from journey.settings import Settings
+from tests.cli.test_commands import journey
 from tests.conftest import EXAMPLES
-from tests.test_cli import journey
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_harness")]
 

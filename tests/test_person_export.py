@@ -14,9 +14,9 @@ from journey.models import HistoryEntry
 from journey.services.evaluation import import_responses
 from journey.services.record import record
 from journey.settings import Settings
+from tests.cli.test_commands import journey
+from tests.cli.test_directory import AISHA, launch_sweep_deliver, ok
 from tests.conftest import utc
-from tests.test_cli import journey
-from tests.test_cli_directory import AISHA, launch_sweep_deliver, ok
 
 HEADER = (
     "email,score,relational-power-before,relational-power-after,leadership-before,"

@@ -15,9 +15,9 @@ from journey.db import session_scope
 from journey.models import Base, Enrolment, Notice, NoticeStatus, Person
 from journey.services.record import record
 from journey.settings import Settings
+from tests.cli.test_commands import journey
+from tests.cli.test_directory import AISHA, launch_sweep_deliver, ok
 from tests.conftest import BACKEND, EXAMPLES, utc
-from tests.test_cli import journey
-from tests.test_cli_directory import AISHA, launch_sweep_deliver, ok
 from tests.test_person_export import aisha_year
 
 NAME = "Aisha Rahman"

@@ -10,9 +10,9 @@ from pathlib import Path
 from journey.db import session_scope
 from journey.services.retention import people_ended_before
 from journey.settings import Settings
+from tests.cli.test_commands import journey
+from tests.cli.test_directory import ok
 from tests.conftest import EXAMPLES
-from tests.test_cli import journey
-from tests.test_cli_directory import ok
 
 STAFF = {
     "organiser@example.org",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from journey.cohort_file import read_cohort
+from journey.cohort.file import read_cohort
 from journey.db import get_engine, session_scope, upgrade
 from journey.services.cohorts import import_cohort
 from journey.services.delivery import claim_batch, deliver_all

@@ -9,8 +9,8 @@ from pathlib import Path
 from journey.db import session_scope
 from journey.models import Person
 from journey.settings import Settings
-from tests.test_cli import journey
-from tests.test_cli_directory import launch_sweep_deliver
+from tests.cli.test_commands import journey
+from tests.cli.test_directory import launch_sweep_deliver
 
 
 def mode(path: Path) -> int:

@@ -12,9 +12,9 @@ from journey.mail.transport import eml_filename
 from journey.models import HistoryEntry, Notice, NoticeStatus
 from journey.services.retention import CLEARED, cutoff
 from journey.settings import Settings
+from tests.cli.test_commands import journey
+from tests.cli.test_directory import launch_sweep_deliver, ok
 from tests.conftest import utc
-from tests.test_cli import journey
-from tests.test_cli_directory import launch_sweep_deliver, ok
 
 NOW = "2026-10-01T12:00"  # 20 days back is 11 Sep: the welcomes (1 Sep) are older
 REFUSED = "550 5.1.1 <aisha.rahman@example.org>: no such user"

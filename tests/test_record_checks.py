@@ -20,8 +20,8 @@ from journey.services.changes import cancel_session, find_session
 from journey.services.record import record
 from journey.settings import Settings
 from tests.bad_inputs_cases import yusuf_withdrawn
+from tests.cli.test_corrections import ok, run
 from tests.conftest import utc
-from tests.test_cli_corrections import ok, run
 
 AISHA = "aisha.rahman@example.org"  # Set B
 YUSUF = "yusuf.patel@example.org"  # Set B

@@ -18,8 +18,8 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from journey.db import database_fault
 from journey.errors import BadSettings, DatabaseUnavailable
 from journey.settings import Settings, get_settings, retry_delays
+from tests.cli.test_commands import journey
 from tests.pg import SERVER
-from tests.test_cli import journey
 
 STATUS, UPGRADE = ("status", "mk-2026"), ("db", "upgrade")
 URLS = "sqlite:///journey.db or postgresql+psycopg://user:password@host/journey"

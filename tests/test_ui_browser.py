@@ -45,9 +45,9 @@ from journey.flows.send_reminders import send_reminders
 from journey.flows.trainee_journey import trainee_journey
 from journey.models import Completion
 from journey.settings import Settings
+from tests.cli.test_serve import SERVED, wait_for_deployments
 from tests.conftest import EXAMPLES, utc
 from tests.prefect_server import PrefectServer
-from tests.test_serve import SERVED, wait_for_deployments
 
 pytestmark = pytest.mark.prefect
 

@@ -338,12 +338,12 @@ def remembered_api_url(timeout: float = QUICK_CHECK) -> str | None:
         return server.api_url
     if server.api_url not in _warned:
         _warned.add(server.api_url)
-        from journey.console import errors
+        import click
 
-        errors.print(
+        click.secho(
             f"The Prefect server started by `journey server start` ({server.api_url}) does "
             "not answer; using Prefect's ephemeral API. `journey server status` says more.",
-            style="yellow",
-            soft_wrap=True,
+            err=True,
+            fg="yellow",
         )
     return None

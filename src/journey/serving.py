@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import time
 
+from journey.engine import DEFAULT_TIMEZONE
 from journey.programme import Programme
 from journey.settings import Settings
-
-DEFAULT_TIMEZONE = "Europe/London"
 
 
 def rule_times(programmes: Iterable[Programme]) -> list[time]:

@@ -32,10 +32,10 @@ from journey.flows.send_reminders import send_reminders
 from journey.services.sweep import launch
 from journey.settings import Settings, get_settings
 from journey.tasks import publish
+from tests.cli.test_commands import journey
 from tests.conftest import EXAMPLES, utc
 from tests.prefect_server import PrefectServer, events_to
 from tests.smtp_server import SmtpServer, free_port
-from tests.test_cli import journey
 
 pytestmark = pytest.mark.prefect
 LAUNCH = utc("2026-09-01T09:00")

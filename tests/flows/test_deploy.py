@@ -44,7 +44,7 @@ def import_cohort_in(url: str, folder: Path, cohort_id: str, zone: str, custom: 
     """The example cohort as ``cohort_id`` in time zone ``zone``; with ``custom``, on its own
     programme: the default one with Stage 2 (``issues``) replaced by ``house-meetings``,
     and every 09:00 rule at 10:30 instead."""
-    from journey.cohort_file import read_cohort
+    from journey.cohort.file import read_cohort
     from journey.services.cohorts import import_cohort
 
     here = folder / cohort_id

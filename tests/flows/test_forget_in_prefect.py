@@ -18,8 +18,8 @@ from journey.flows.trainee_journey import trainee_journey
 from journey.prefect_runs import runs_concerning
 from journey.services.sweep import launch
 from journey.settings import Settings
+from tests.cli.test_commands import journey
 from tests.conftest import utc
-from tests.test_cli import journey
 
 AISHA, NAME = "aisha.rahman@example.org", "Aisha Rahman"
 NOW = utc("2026-09-26T18:00")

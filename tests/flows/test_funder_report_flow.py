@@ -18,9 +18,9 @@ from journey.services.record import record
 from journey.services.report import md_escape
 from journey.services.sweep import launch
 from journey.settings import Settings
+from tests.cli.test_commands import journey
 from tests.conftest import utc
 from tests.flows.test_withdraw_flow import run_name_and_tags
-from tests.test_cli import journey
 
 NOW = "2026-10-02T12:00:00+00:00"
 MARGARET, RUTH = "margaret.oconnor@example.org", "ruth.pemberton@example.org"

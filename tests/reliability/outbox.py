@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bench.seeding import keep_first_notices
-from journey.cohort_file import read_cohort
+from journey.cohort.file import read_cohort
 from journey.db import session_scope, upgrade
 from journey.models import Notice, NoticeStatus
 from journey.services.cohorts import import_cohort

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from journey.cohort_file import read_cohort
+from journey.cohort.file import read_cohort
 from journey.db import session_scope
 from journey.errors import InvalidInput
 from journey.models import CohortEvent, Enrolment, EventKind, Institution, Person

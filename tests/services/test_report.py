@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from journey.cohort_file import read_cohort
+from journey.cohort.file import read_cohort
 from journey.db import session_scope
 from journey.services.cohorts import import_cohort
 from journey.services.record import record

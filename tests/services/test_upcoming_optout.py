@@ -13,8 +13,8 @@ from journey.models import Person
 from journey.services.sweep import launch
 from journey.services.upcoming import UpcomingNotice, upcoming
 from journey.settings import Settings
+from tests.cli.test_commands import journey
 from tests.conftest import utc
-from tests.test_cli import journey
 
 AISHA = "aisha.rahman@example.org"
 

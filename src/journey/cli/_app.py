@@ -89,7 +89,7 @@ def main() -> None:
 
 
 def _fail(message: str, code: int = 1) -> None:
-    from journey.console import errors
+    from journey.cli.console import errors
 
     errors.print(f"Error: {message}", markup=False, soft_wrap=True)
     sys.exit(code)

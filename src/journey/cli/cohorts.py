@@ -77,7 +77,8 @@ def cohort_import(
     \b
     Example: journey cohort import examples/mk-2026/cohort.yaml --roster examples/mk-2026/roster.csv
     """
-    from journey.cohort_file import places_report, read_cohort
+    from journey.cohort.file import read_cohort
+    from journey.cohort.places import places_report
     from journey.db import session_scope
     from journey.models import Cohort
     from journey.services.changes import queue_changes
@@ -193,10 +194,10 @@ def launch(
 
     Example: journey launch mk-2026 --now 2026-09-01T10:00
     """
+    from journey.cli.runner import run_launch
     from journey.db import session_scope
     from journey.errors import UnknownCohort
     from journey.models import Cohort
-    from journey.runner import run_launch
     from journey.services.loading import known_cohort_ids
 
     with session_scope(database_url()) as session:  # a one-line error before Prefect starts

@@ -50,7 +50,7 @@ def deploy(
     """
     every = period(refresh_every)
     database_url()
-    from journey.console import console, working
+    from journey.cli.console import console, working
     from journey.prefect_env import require_server
 
     with working("Checking the Prefect API…"):

@@ -48,7 +48,7 @@ def cohort_list(now: NowOption = None, format: FormatOption = Output.table) -> N
     elif not cohorts:
         typer.echo(f"No cohorts yet. Import one: {EXAMPLE_IMPORT}")
     else:
-        from journey.console import console
+        from journey.cli.console import console
 
         console.print(_cohort_table(cohorts))
 
@@ -156,7 +156,7 @@ def _cohort_table(cohorts: Sequence[CohortSummary]) -> Table:
 
 
 def _print_person(view: PersonView) -> None:
-    from journey.console import console
+    from journey.cli.console import console
 
     console.print(f"{view.name} <{view.email}>", style="bold", markup=False)
     if view.opted_out_at is None:

@@ -59,7 +59,7 @@ def import_(
     Example: journey evaluation import mk-2026 after-training.csv
     Example: journey evaluation import mk-2026 graduation.csv --questionnaire at-graduation
     """
-    from journey.cohort_input import read_text
+    from journey.cohort.reading import read_text
     from journey.db import session_scope
     from journey.services.evaluation import import_responses
 

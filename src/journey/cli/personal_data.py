@@ -268,7 +268,7 @@ def audit(
     if not lines:
         typer.echo("Nothing in the audit trail yet.")
         return
-    from journey.console import console
+    from journey.cli.console import console
 
     console.print(_audit_table(lines))
 

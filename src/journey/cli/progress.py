@@ -109,7 +109,7 @@ def _recorded(result: RecordResult, dry_run: bool) -> str:
 def _emails(arg: str, from_csv: Any) -> list[str]:
     if not arg.startswith("@"):
         return [e for e in (p.strip() for p in arg.split(",")) if e]
-    from journey.cohort_input import read_text
+    from journey.cohort.reading import read_text
 
     path = Path(arg[1:])
     problems: list[InputProblem] = []
@@ -140,7 +140,7 @@ def status(
     elif format is Format.json:
         sys.stdout.write(to_json(report) + "\n")
     else:
-        from journey.console import console, legend, status_table
+        from journey.cli.console import console, legend, status_table
 
         console.print(status_table(report))
         console.print(legend(report), style="dim")

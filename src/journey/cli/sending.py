@@ -19,7 +19,7 @@ def remind(now: NowOption = None, dry_run: DryRun = False) -> None:
 
     Example: journey remind --now 2026-11-06T09:00
     """
-    from journey.runner import run_remind
+    from journey.cli.runner import run_remind
 
     database_url()
     code = run_remind(now_from(now), dry_run)
@@ -37,7 +37,7 @@ def upcoming(
 
     Example: journey upcoming --days 14 --cohort mk-2026
     """
-    from journey.console import PLAIN_AFTER, console, upcoming_plain, upcoming_table
+    from journey.cli.console import PLAIN_AFTER, console, upcoming_plain, upcoming_table
     from journey.db import session_scope
     from journey.services.upcoming import upcoming as list_upcoming
 
@@ -65,7 +65,7 @@ def serve() -> None:
 
     Example: PREFECT_API_URL=http://127.0.0.1:4200/api journey serve
     """
-    from journey.runner import run_serve
+    from journey.cli.runner import run_serve
 
     database_url()
     run_serve()
@@ -86,6 +86,6 @@ def demo(
 
     Example: journey demo --dir /tmp/journey-demo
     """
-    from journey.demo import run_demo
+    from journey.cli.demo.run import run_demo
 
     run_demo(folder, seed)

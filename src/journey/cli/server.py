@@ -44,7 +44,7 @@ def server_start(
     Example: journey server start --port 4200
     """
     from journey import local_server
-    from journey.console import console, working
+    from journey.cli.console import console, working
 
     with working("Starting the Prefect server… (about 20 s)"):
         server, already = local_server.start(host, port)

@@ -23,6 +23,7 @@ from journey.engine.notices import (
     planned_notices,
 )
 from journey.engine.timeline import (
+    DEFAULT_TIMEZONE,
     CohortPlan,
     Occurrence,
     Slot,
@@ -38,6 +39,7 @@ from journey.engine.timeline import (
 from journey.engine.view import JourneyView, MilestoneView, State, eligibility, evaluate
 
 __all__ = [
+    "DEFAULT_TIMEZONE",
     "CohortPlan",
     "JourneyView",
     "MilestoneView",

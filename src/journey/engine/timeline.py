@@ -10,6 +10,10 @@ from zoneinfo import ZoneInfo
 
 from journey.programme import Milestone, Programme, parse_span
 
+DEFAULT_TIMEZONE = "Europe/London"
+"""The zone of a cohort file that names none, and of times that belong to no cohort (the
+audit of a person with no enrolment left). The one place it is written."""
+
 
 @lru_cache(maxsize=64)
 def zone(name: str) -> ZoneInfo:

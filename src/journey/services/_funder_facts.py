@@ -27,9 +27,9 @@ from journey.models import (
     MentoringMeeting,
     Notice,
     NoticeStatus,
+    Place,
 )
 from journey.services.loading import LoadedCohort, LoadedTrainee, load_trainees
-from journey.specs import Place
 
 
 @dataclass(frozen=True)

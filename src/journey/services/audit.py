@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journey.cohort_slots import DEFAULT_TIMEZONE
+from journey.engine import DEFAULT_TIMEZONE
 from journey.errors import UnknownCohort, UnknownPerson
 from journey.models import Cohort, HistoryEntry, Person
 from journey.services.loading import known_cohort_ids

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from journey.cohort.specs import CohortSpec, PersonSpec, SlotSpec, TraineeSpec
 from journey.models import (
     Cohort,
     CohortEvent,
@@ -23,7 +24,6 @@ from journey.models import (
 )
 from journey.services.history import note
 from journey.services.identity import Renamed, people_by_email
-from journey.specs import CohortSpec, PersonSpec, SlotSpec, TraineeSpec
 
 
 @dataclass

@@ -20,15 +20,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journey.engine import local_date
-from journey.errors import InputProblem, InvalidInput, UnknownCohort, UnknownQuestionnaire
-from journey.evaluation_file import (
+from journey.cohort.evaluation_file import (
     Answer,
     ResponseIn,
     check_people,
     digest,
     read_responses,
 )
+from journey.engine import local_date
+from journey.errors import InputProblem, InvalidInput, UnknownCohort, UnknownQuestionnaire
 from journey.models import (
     Cohort,
     Enrolment,

@@ -18,14 +18,14 @@ from typing import Literal
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from journey.errors import InputProblem, JourneyError, NothingToUndo, UnknownTrainee
-from journey.evaluation_file import (
+from journey.cohort.evaluation_file import (
     Answer,
     ResponseIn,
     name_problems,
     read_response,
     sorted_answers,
 )
+from journey.errors import InputProblem, JourneyError, NothingToUndo, UnknownTrainee
 from journey.models import Enrolment, EvaluationAnswer, EvaluationResponse
 from journey.programme import Questionnaire
 from journey.services.evaluation import find_questionnaire, trainee_enrolments, write_responses

@@ -24,12 +24,11 @@ from sqlalchemy.orm import Session
 
 from journey.engine import State
 from journey.errors import UnknownCohort
-from journey.models import NoticeStatus
+from journey.models import NoticeStatus, Place
 from journey.services import _funder_facts as facts
 from journey.services._funder_facts import Shape, Trainee
 from journey.services.funder_evaluation import EvaluationFigures, evaluation_figures_each
 from journey.services.loading import known_cohort_ids, load_cohorts
-from journey.specs import Place
 
 
 @dataclass(frozen=True)

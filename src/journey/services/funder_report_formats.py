@@ -19,13 +19,13 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from journey.models import Place
 from journey.services.funder_report import (
     CohortFigures,
     FunderReport,
     PlaceLine,
     Share,
 )
-from journey.specs import Place
 
 __all__ = ["money", "percent", "place_label", "to_csv", "to_json"]
 

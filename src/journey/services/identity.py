@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journey.cohort_slots import DEFAULT_TIMEZONE
-from journey.engine import local_date
+from journey.cohort.specs import PersonSpec
+from journey.engine import DEFAULT_TIMEZONE, local_date
 from journey.errors import InputProblem, InvalidInput
 from journey.models import (
     Cohort,
@@ -34,7 +34,6 @@ from journey.models import (
     Mentor,
     Person,
 )
-from journey.specs import PersonSpec
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journey.cohort_input import read_text
-from journey.cohort_roster import CohortFacts, check_roster, csv_rows
+from journey.cohort.reading import read_text
+from journey.cohort.roster import CohortFacts, check_roster, csv_rows
+from journey.cohort.specs import InstitutionSpec, PersonSpec, TraineeSpec
 from journey.engine import local_date
 from journey.engine.keys import about_trainee_key, launch_key
 from journey.errors import DateOutOfRange, InputProblem, InvalidInput, JourneyError, UnknownCohort
@@ -41,7 +42,6 @@ from journey.services.history import note
 from journey.services.identity import Renamed, name_problems, people_by_email
 from journey.services.loading import known_cohort_ids
 from journey.services.outbox import JOINED_NEWS, insert_new, notice_row
-from journey.specs import InstitutionSpec, PersonSpec, TraineeSpec
 
 JOIN_NOTICE_USEFUL = timedelta(days=14)
 RENAME_ON_ADD = "add them with --rename"

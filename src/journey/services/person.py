@@ -15,8 +15,7 @@ from jinja2 import TemplateError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journey.cohort_slots import DEFAULT_TIMEZONE
-from journey.engine import Planner
+from journey.engine import DEFAULT_TIMEZONE, Planner
 from journey.errors import UnknownPerson
 from journey.mail.render import render_notice
 from journey.models import (

@@ -15,9 +15,9 @@ from journey.models import Notice, NoticeStatus
 from journey.services.delivery import deliver_all
 from journey.services.sweep import launch, sweep
 from journey.settings import Settings
+from tests.cli.test_commands import journey
 from tests.conftest import EXAMPLES, utc
 from tests.smtp_server import SmtpServer
-from tests.test_cli import journey
 
 LAUNCHED = "2026-09-01T09:00"  # UTC: 10:00 in London
 SWEPT = "2026-09-20T09:00"  # the training's reminders are due by then

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from journey.demo import DEMO_FILES
+from journey.cli.demo.run import DEMO_FILES
 from journey.services.report import md_escape
 
 
@@ -62,7 +62,7 @@ def test_the_demo_walks_nine_months_into_the_outbox(tmp_path: Path) -> None:
     assert f"The funder's report is {(folder / 'report.md').resolve()}" in out
     check_the_funders_report(folder)
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":  # the sample the README links to
-        sample = Path(__file__).resolve().parent.parent / "docs" / "funder-report-sample.html"
+        sample = Path(__file__).resolve().parents[2] / "docs" / "funder-report-sample.html"
         sample.write_bytes((folder / "report.html").read_bytes())
 
 

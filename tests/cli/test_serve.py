@@ -20,9 +20,9 @@ from journey.models import Completion
 from journey.programme import default_programme_text, load_programme
 from journey.serving import offered_milestones, reminder_crons, rule_times
 from journey.settings import Settings
+from tests.cli.test_commands import journey
 from tests.conftest import EXAMPLES, utc
 from tests.prefect_server import PrefectServer
-from tests.test_cli import journey
 
 LONDON = ZoneInfo("Europe/London")
 DEFAULT_IDS = list(load_programme("default").ids)
@@ -31,7 +31,7 @@ DEFAULT_IDS = list(load_programme("default").ids)
 def import_custom_cohort(url: str, folder: Path) -> str:
     """The example cohort as ``mk-custom``, on its own programme: the default one with
     Stage 2 (``issues``) replaced by ``house-meetings``."""
-    from journey.cohort_file import read_cohort
+    from journey.cohort.file import read_cohort
     from journey.services.cohorts import import_cohort
 
     (folder / "custom.yaml").write_text(
@@ -69,7 +69,7 @@ def test_the_form_offers_the_stored_programmes_milestones_or_else_the_defaults(
     custom = offered_milestones(settings)
     assert custom[:4] == ["training", "listening", "house-meetings", "research"]
     assert "issues" not in custom
-    from journey.cohort_file import read_cohort
+    from journey.cohort.file import read_cohort
     from journey.services.cohorts import import_cohort
 
     with session_scope(url) as session:

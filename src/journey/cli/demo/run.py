@@ -3,7 +3,7 @@
 The clock jumps from one day with something due to the next (it does not tick through
 every day); on each, the trainees' plausible progress so far is recorded through the
 same service as ``journey record`` and one ``send-reminders`` flow run sweeps and delivers.
-The evaluation forms are collected along the way (``journey.demo_evaluation``), and the
+The evaluation forms are collected along the way (``journey.cli.demo.evaluation``), and the
 funder's report, as at the end, is written next to the outbox.
 """
 
@@ -19,8 +19,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from journey.console import console, legend, status_table, working
-from journey.demo_year import Happening, happenings, print_emails_by_role, write_funder_report
+from journey.cli.console import console, legend, status_table, working
+from journey.cli.demo.year import Happening, happenings, print_emails_by_role, write_funder_report
 from journey.engine import Occurrence, local_date, local_moment, occurrences, planned_notices
 
 LAUNCH_AT = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
@@ -101,9 +101,9 @@ def _left_by_a_demo(entry: Path) -> bool:
 
 
 def _import(folder: Path, url: str, seed: int) -> None:
-    from journey.cohort_file import read_cohort
+    from journey.cli.demo.data import cohort_yaml, roster_csv
+    from journey.cohort.file import read_cohort
     from journey.db import session_scope, upgrade
-    from journey.demo_data import cohort_yaml, roster_csv
     from journey.services.cohorts import import_cohort
 
     (folder / "cohort.yaml").write_text(cohort_yaml(), encoding="utf-8")

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from journey.console import console, errors, working
+from journey.cli.console import console, errors, working
 from journey.errors import DeliveryIncomplete
 from journey.prefect_env import apply as prefect_defaults
 from journey.prefect_env import flows_here

@@ -13,9 +13,9 @@ from journey.models import Enrolment, Notice, NoticeStatus, Person
 from journey.services.delivery import deliver_all
 from journey.services.sweep import launch, sweep
 from journey.settings import Settings
+from tests.cli.test_commands import journey
 from tests.conftest import EXAMPLES, utc
 from tests.smtp_server import SmtpServer
-from tests.test_cli import journey
 
 NEWCOMER = "zainab.ali@example.org"
 ROW = f"Zainab Ali,{NEWCOMER},MK Central Mosque,fee,yes,tim@example.org,Set A\n"

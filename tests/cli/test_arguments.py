@@ -10,7 +10,7 @@ import pytest
 from journey.errors import BadDate
 from journey.settings import Settings
 from journey.timeutil import parse_moment
-from tests.test_cli import journey
+from tests.cli.test_commands import journey
 from tests.test_record_checks import state
 
 AISHA = "aisha.rahman@example.org"

@@ -20,9 +20,9 @@ from journey.services.compose import OPTED_OUT
 from journey.services.delivery import deliver_all
 from journey.services.sweep import launch, sweep
 from journey.settings import Settings
+from tests.cli.test_commands import journey
 from tests.conftest import EXAMPLES, utc
 from tests.smtp_server import SmtpServer
-from tests.test_cli import journey
 
 AISHA = "aisha.rahman@example.org"  # mentor Amrit Kaur Sandhu, Set B (Imran Chaudhry)
 DAVID = "david.okonkwo@example.org"  # no follow-up: no mentor, no set

@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from journey.cohort_input import YamlDoc, child, column_length
+from journey.cohort.reading import YamlDoc, child, column_length
+from journey.cohort.specs import LearningSetSpec, SlotSpec
+from journey.engine import DEFAULT_TIMEZONE
 from journey.models import Cohort, CohortEvent, LearningSet
-from journey.specs import LearningSetSpec, SlotSpec
 
-DEFAULT_TIMEZONE = "Europe/London"
 SLOT_FORMAT = "YYYY-MM-DDTHH:MM/HH:MM"
 # The longest venue or set name: its columns' length in the models.
 _TRAINING_VENUE = column_length(Cohort.training_venue, CohortEvent.venue)

@@ -22,8 +22,8 @@ from journey.models import (
 from journey.services.delivery import deliver_all
 from journey.services.sweep import launch, sweep
 from journey.settings import Settings
+from tests.cli.test_commands import journey
 from tests.conftest import utc
-from tests.test_cli import journey
 
 AISHA = "aisha.rahman@example.org"  # follow-up, Set B (its first session: 8 Dec 2026)
 YUSUF = "yusuf.patel@example.org"

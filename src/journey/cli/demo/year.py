@@ -19,9 +19,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from journey.console import console
-from journey.demo_data import BY
-from journey.demo_evaluation import collect
+from journey.cli.console import console
+from journey.cli.demo.data import BY
+from journey.cli.demo.evaluation import collect
 
 NEWCOMER = "zara.begum@example.org"
 NEWCOMER_ROW = f"Zara Begum,{NEWCOMER},Greenleys Residents,fee,yes,{{mentor}},Set A\n"

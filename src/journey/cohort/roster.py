@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from journey.cohort_input import (
+from journey.cohort.reading import (
     NAME_LENGTH,
     YamlDoc,
     child,
@@ -19,8 +19,9 @@ from journey.cohort_input import (
     normal_email,
     text_problem,
 )
+from journey.cohort.specs import InstitutionSpec, Origin, PersonSpec, TraineeSpec
 from journey.errors import InputProblem
-from journey.specs import InstitutionSpec, Origin, PersonSpec, Place, TraineeSpec
+from journey.models import Place
 
 COLUMNS = ("name", "email", "institution", "place", "follow_up", "mentor", "learning_set")
 _YES, _NO = {"yes", "y", "true"}, {"no", "n", "false"}

@@ -1,25 +1,17 @@
 """Validated cohort input: what ``journey cohort import`` stores, all or nothing.
 
-Produced by :mod:`journey.cohort_file` from a cohort YAML file and a roster CSV, consumed
+Produced by :mod:`journey.cohort.file` from a cohort YAML file and a roster CSV, consumed
 by :mod:`journey.services.cohorts`. Times are timezone-aware, in the cohort's zone.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from journey.errors import InputProblem
-
-
-class Place(enum.StrEnum):
-    """How a trainee's place is paid for."""
-
-    MEMBER = "member"  # a member institution's free place
-    FEE = "fee"  # fee-paying (non-member institutions)
-    SUBSIDISED = "subsidised"  # paid by the funder
+from journey.models.cohort import Place
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
-from journey.cohort_input import csv_records, did_you_mean, normal_email
+from journey.cohort.reading import csv_records, did_you_mean, normal_email
 from journey.errors import InputProblem
 from journey.programme import SCORE_RANGE, Questionnaire
 

@@ -9,8 +9,8 @@ from journey.db import session_scope
 from journey.models import CohortEvent, Enrolment, EventKind, LearningSet, Notice
 from journey.services.sweep import launch
 from journey.settings import Settings
+from tests.cli.test_commands import journey
 from tests.conftest import utc
-from tests.test_cli import journey
 
 NOW = "2026-10-01T09:00"  # after launch, before every set session and the graduation
 IT_HAS = "It has: training 1-2, learning-set 1-3 of Set A, learning-set 1-3 of Set B, graduation"

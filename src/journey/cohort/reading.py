@@ -1,8 +1,8 @@
 """Reading cohort input: UTF-8 text, and YAML whose every value knows its line number.
 
 Nothing here raises on bad input: each problem becomes an :class:`InputProblem` in a list
-the caller owns, so a user sees every problem in one go. Used by :mod:`journey.cohort_file`
-and :mod:`journey.cohort_roster`.
+the caller owns, so a user sees every problem in one go. Used by :mod:`journey.cohort.file`
+and :mod:`journey.cohort.roster`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Numeric, String
 from sqlalchemy.orm import InstrumentedAttribute
 
+from journey.cohort.specs import Origin, PersonSpec
 from journey.errors import InputProblem
 from journey.models import Person
-from journey.specs import Origin, PersonSpec
 
 _BOM = b"\xef\xbb\xbf"
 _LAST_STEP = re.compile(r"(?:^|\.)[^.\[]*$|\[\d+\]$")

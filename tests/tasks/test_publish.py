@@ -25,7 +25,7 @@ from prefect.events.schemas.events import Event
 from prefect.server.utilities.user_templates import render_user_template_sync
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from journey.cohort_file import read_cohort
+from journey.cohort.file import read_cohort
 from journey.db import session_scope
 from journey.flows.launch_cohort import launch_cohort
 from journey.flows.send_reminders import send_reminders

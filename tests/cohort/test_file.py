@@ -1,4 +1,4 @@
-"""Reading and validating a cohort file and its roster (journey.cohort_file)."""
+"""Reading and validating a cohort file and its roster (journey.cohort.file)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journey.cohort_file import places_report, read_cohort
-from journey.cohort_slots import SlotError, parse_slot
+from journey.cohort.file import read_cohort
+from journey.cohort.places import places_report
+from journey.cohort.slots import SlotError, parse_slot
 from journey.errors import InvalidInput
+from journey.models import Place
 from journey.programme import default_programme_text
-from journey.specs import Place
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "mk-2026"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "mk-2026"
 LONDON = ZoneInfo("Europe/London")
 HEADER = "name,email,institution,place,follow_up,mentor,learning_set"
 DROP = object()  # an override that removes the key

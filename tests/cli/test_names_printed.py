@@ -13,8 +13,8 @@ import pytest
 from journey.db import session_scope
 from journey.services.sweep import launch
 from journey.settings import Settings
+from tests.cli.test_commands import journey
 from tests.conftest import EXAMPLES, utc
-from tests.test_cli import journey
 
 NOW = "2026-09-02T10:00"  # after launch, before the training
 TITLE = "Training [2026] [/b] [red]MK"

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from journey.demo_data import BY
+from journey.cli.demo.data import BY
 from journey.programme import Question, Questionnaire
 
 # questionnaire -> (milestone, session) whose attendees are handed the form, and how many answer

@@ -1,15 +1,14 @@
-"""A cohort's input files, read and validated into a :class:`~journey.specs.CohortSpec`.
+"""A cohort's input files, read and validated into a :class:`~journey.cohort.specs.CohortSpec`.
 
 ``read_cohort`` reads the cohort YAML file (format in DESIGN.md) and its roster (a CSV
 file, or a ``trainees:`` list in the cohort file), checks everything, and raises
 :class:`~journey.errors.InvalidInput` listing every problem as ``file:row: field: message``.
-It writes nothing. ``places_report`` summarises who pays for which place.
+It writes nothing.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import replace
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from journey.cohort_input import (
+from journey.cohort.reading import (
     YamlDoc,
     child,
     column_digits,
@@ -26,26 +25,26 @@ from journey.cohort_input import (
     read_text,
     same_name_problems,
 )
-from journey.cohort_roster import (
+from journey.cohort.roster import (
     CohortFacts,
     RosterRow,
     check_roster,
     csv_rows,
     inline_rows,
 )
-from journey.cohort_slots import (
-    DEFAULT_TIMEZONE,
+from journey.cohort.slots import (
     read_graduation,
     read_learning_sets,
     read_training,
     zone_problem,
 )
+from journey.cohort.specs import CohortSpec, InstitutionSpec, PersonSpec
+from journey.engine import DEFAULT_TIMEZONE
 from journey.errors import InputProblem, InvalidInput, ProgrammeError
 from journey.models import Cohort, Enrolment, Institution
 from journey.programme import Programme, load_programme, parse_programme, programme_path
-from journey.specs import CohortSpec, InstitutionSpec, PersonSpec, Place
 
-__all__ = ["places_report", "read_cohort"]
+__all__ = ["read_cohort"]
 
 _FIELDS = (
     "id", "title", "timezone", "organiser", "funder", "fee", "training", "institutions",
@@ -249,41 +248,3 @@ def _mentors(doc: YamlDoc, data: dict[str, Any]) -> tuple[PersonSpec, ...]:
         if doc.unique(child(path, "email"), mentor.email, seen):
             found.append(mentor)
     return tuple(found)
-
-
-def places_report(spec: CohortSpec) -> list[str]:
-    """Human lines on places: free places per member institution, fees, subsidies.
-
-    A member institution that sends trainees uses its free place (the roster check
-    enforces it); one with no trainee yet gets a line saying its free place is unused.
-    """
-    counts = Counter((t.institution, t.place) for t in spec.trainees)
-    lines: list[str] = []
-    for institution in (i for i in spec.institutions if i.member):
-        free = counts[institution.name, Place.MEMBER]
-        if free == 0:
-            lines.append(
-                f"{institution.name}: member institution with no trainee yet"
-                " — its free place is unused"
-            )
-        else:
-            lines.append(f"{institution.name}: {_plural(free, 'free place')} used")
-    paying = sum(n for (_, place), n in counts.items() if place is Place.FEE)
-    total_fees = _money(spec.fee * paying)
-    lines.append(f"Fee-paying places: {paying} at {_money(spec.fee)} each, {total_fees} in all")
-    subsidised = sum(n for (_, place), n in counts.items() if place is Place.SUBSIDISED)
-    funder = f", funded by {spec.funder}" if spec.funder else ""
-    lines.append(f"Subsidised places: {subsidised}{funder}")
-    return lines
-
-
-def _plural(count: int, noun: str) -> str:
-    """``1 trainee``, ``2 trainees``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def _money(amount: Decimal) -> str:
-    """``60`` for whole amounts, ``60.50`` otherwise."""
-    if amount == amount.to_integral_value():
-        return f"{amount:.0f}"
-    return f"{amount:.2f}"
