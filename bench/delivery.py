@@ -227,13 +227,13 @@ def _flow_once(ctx: Context, tag: str, events: bool = True) -> dict[str, Any]:
             for name in ("emit_failures", "emit_sent"):
                 stack.enter_context(patch(f"journey.tasks.deliver.{name}", lambda outcomes: 0))
         seconds, summary = timed(lambda: deliver_notices(now=outbox.at))
-    if summary["sent"] != outbox.notices:
-        raise RuntimeError(f"{tag}: sent {summary['sent']} of {outbox.notices}")
+    if summary.sent != outbox.notices:
+        raise RuntimeError(f"{tag}: sent {summary.sent} of {outbox.notices}")
     return {
         "seconds": seconds,
-        "sent": summary["sent"],
-        "batches": summary["batches"],
-        "task_runs": summary["batches"] + 1,
+        "sent": summary.sent,
+        "batches": summary.batches,
+        "task_runs": summary.batches + 1,
         "statements": sql.statements,
         "commits": sql.commits,
     }
@@ -241,18 +241,19 @@ def _flow_once(ctx: Context, tag: str, events: bool = True) -> dict[str, Any]:
 
 def events_probe(count: int) -> dict[str, Any]:
     """What one event costs the emitting process: a flow emitting ``count`` of them (one
-    per failed notice, through ``emit_deliveries``) and waiting until they are sent,
-    against the same flow emitting none. The server's work on each is not in it."""
+    per failed notice, through ``emit_failures`` as each delivery batch does) and waiting
+    until they are sent, against the same flow emitting none. The server's work on each
+    is not in it."""
     from prefect import flow
     from prefect.events.worker import EventsWorker
 
     from journey.services.delivery import NoticeOutcome
-    from journey.tasks.publish import emit_deliveries
+    from journey.tasks.publish import emit_failures
 
     @flow(name="bench-events")
     def emit(n: int) -> int:
         outcomes = [NoticeOutcome(i, "bench-outbox", "welcome", "failed") for i in range(n)]
-        return emit_deliveries(outcomes)
+        return emit_failures(outcomes)
 
     def run(n: int) -> float:
         def go() -> None:

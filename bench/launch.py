@@ -147,9 +147,9 @@ def _flow_once(ctx: Context, n: int, tag: str, scope: str = "whole") -> dict[str
         "read_s": round(read_s, 3),
         "import_s": round(import_s, 3),
         "flow_s": round(flow_s, 3),
-        "queued": summary["welcomes"] + summary["assignments"] + summary["due"]["queued"],
+        "queued": summary.welcomes + summary.assignments + summary.due.queued,
         "eml_files": _eml_count(outbox),
-        "sent": summary["delivery"]["sent"],
+        "sent": summary.delivery.sent if summary.delivery else 0,
         "statements": sql.statements,
         "commits": sql.commits,
     }

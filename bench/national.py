@@ -291,15 +291,15 @@ def flow_once(ctx: Context, url: str) -> dict[str, Any]:
         published = session.scalar(
             select(func.count()).where(PublishedPicture.published_at == TODAY)
         )
-    delivery = summary.get("delivery") or {}
+    delivery = summary.delivery
     return {
         "wall_s": round(seconds, 3),
         "statements": sql.statements,
-        "queued": summary["queued"]["queued"],
-        "sent": delivery.get("sent", 0),
+        "queued": summary.queued.queued,
+        "sent": delivery.sent if delivery else 0,
         "cohorts_published": published or 0,
         "artifacts_published": 3 * (published or 0),
-        "task_runs": 1 + delivery.get("batches", 0) + 1,
+        "task_runs": 1 + (delivery.batches if delivery else 0) + 1,
     }
 
 

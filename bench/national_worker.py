@@ -22,6 +22,7 @@ from typing import Any
 def _one(command: dict[str, Any]) -> dict[str, Any]:
     from bench.context import process_settings
     from journey.flows.deliver_notices import deliver_notices
+    from journey.services.outcomes import DeliverySummary
     from journey.settings import Settings
 
     settings = Settings(
@@ -41,12 +42,12 @@ def _one(command: dict[str, Any]) -> dict[str, Any]:
         state = deliver_notices(now=datetime.fromisoformat(command["now"]), return_state=True)
         end = time.time()
     summary = state.result(raise_on_failure=False)
-    if not isinstance(summary, dict):
+    if not isinstance(summary, DeliverySummary):
         return {"start": start, "end": end, "error": str(summary)}
     from journey.db import get_engine
 
     get_engine(command["url"]).dispose()  # the copy can be dropped
-    return {"start": start, "end": end, "sent": summary["sent"], "batches": summary["batches"]}
+    return {"start": start, "end": end, "sent": summary.sent, "batches": summary.batches}
 
 
 def main() -> None:

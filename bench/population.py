@@ -7,7 +7,7 @@ product's ``import_cohort``; trainees are bulk-inserted with SQLAlchemy (10,000 
 through the importer would dominate the set-up). Each cohort is launched with
 ``journey.services.sweep.launch`` three weeks before its training. Everything due
 before today (by "yesterday, 09:00") is then in the outbox, marked sent, as the daily
-sweeps would have left it: the rows are the sweep's own (``due_notices``, ``planned_row``),
+sweeps would have left it: the rows are the sweep's own (``Planner.due``, ``planned_row``),
 computed before any completion is known, so the outbox holds every reminder and nudge of
 the past (an upper bound on its size). Completions are then recorded for 85 % of past
 milestones, so today's overdue nudges go only to those who are behind.
@@ -36,13 +36,12 @@ from journey.cohort.specs import SlotSpec
 from journey.db import session_scope, upgrade
 from journey.engine import (
     CohortPlan,
+    Planner,
     Slot,
     TraineeRecord,
-    due_notices,
     local_date,
     occurrences,
 )
-from journey.engine.notices import planned_notices
 from journey.models import (
     Completion,
     Enrolment,
@@ -125,13 +124,13 @@ def _due_today(shape: CohortShape) -> tuple[bool, bool]:
     everyone = TraineeRecord("x", follow_up=False)
     reminder = any(
         YESTERDAY < n.due_at <= TODAY and not n.rule.startswith("+")
-        for n in planned_notices(programme, plan, everyone)
+        for n in Planner(programme, plan).planned(everyone)
     )
     anything = False
     for set_id in set_ids:
         record = TraineeRecord("x", follow_up=True, learning_set_id=set_id, has_mentor=True)
         anything = anything or any(
-            YESTERDAY < n.due_at <= TODAY for n in planned_notices(programme, plan, record)
+            YESTERDAY < n.due_at <= TODAY for n in Planner(programme, plan).planned(record)
         )
     return reminder, anything
 
@@ -266,11 +265,12 @@ def _past_notices(session: Session, until: datetime = YESTERDAY) -> list[dict[st
     mentors = mentor_people(session, ids)
     rows = []
     for c in cohorts:
+        planner = Planner(c.programme, c.plan)
         for t in loaded[c.cohort.id]:
-            for n in due_notices(c.programme, c.plan, t.record, until):
+            for n in planner.due(t.record, until):
                 person = recipient_id(c, t, n.to, mentors)
                 if person is not None:
-                    row = planned_row(c, t.enrolment.id, person, n, n.due_at)
+                    row = planned_row(c, t.enrolment.id, person, n, n.due_at).as_insert()
                     row.update(status=NoticeStatus.SENT, sent_at=n.due_at, last_error=None)
                     rows.append({**row, "attempts": 1})
     return rows

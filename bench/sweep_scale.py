@@ -209,15 +209,15 @@ def _flow_once(
         if queued_only:
             stack.enter_context(to_queued(module))
         seconds, summary = timed(lambda: module.send_reminders(now=TODAY, dry_run=dry_run))
-    delivery = summary.get("delivery") or {}
-    cohorts = 0 if dry_run or queued_only else len(summary["queued"]["cohorts"])
-    batches = delivery.get("batches", 0)
+    delivery = summary.delivery
+    cohorts = 0 if dry_run or queued_only else len(summary.queued.cohorts)
+    batches = delivery.batches if delivery else 0
     return {
         "seconds": seconds,
         "statements": sql.statements,
         "commits": sql.commits,
-        "queued": summary["queued"]["queued"],
-        "sent": delivery.get("sent", 0),
+        "queued": summary.queued.queued,
+        "sent": delivery.sent if delivery else 0,
         "delivery_batches": batches,
         "task_runs": 1 + (0 if dry_run or queued_only else batches + 1 + cohorts),
         "artifacts_published": 3 * cohorts,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from prefect import flow
 
 from journey.flows.naming import add_tags, launch_name
 from journey.flows.params import CohortId, DryRun, Now
+from journey.services.outcomes import LaunchSummary
 from journey.tasks.common import resolve_now
 from journey.tasks.deliver import deliver_until_done, fail_if_incomplete
 from journey.tasks.plan import plan_launch
@@ -15,7 +16,7 @@ from journey.tasks.publish import publish_cohort
 
 
 @flow(name="launch-cohort", flow_run_name=launch_name, log_prints=False)
-def launch_cohort(cohort_id: CohortId, now: Now = None, dry_run: DryRun = False) -> dict[str, Any]:
+def launch_cohort(cohort_id: CohortId, now: Now = None, dry_run: DryRun = False) -> LaunchSummary:
     """Launch a cohort and send what is due at once. Safe to run again.
 
     The launch time is kept from the first run; milestones already past at launch send
@@ -32,7 +33,7 @@ def launch_cohort(cohort_id: CohortId, now: Now = None, dry_run: DryRun = False)
     summary = plan_launch(cohort_id, at, dry_run)
     if not dry_run:
         delivered = deliver_until_done(at)
-        summary["delivery"] = delivered.summary()
-        summary["artifacts"] = publish_cohort(cohort_id, at)
+        summary = replace(summary, delivery=delivered.summary())
+        summary = replace(summary, artifacts=publish_cohort(cohort_id, at))
         fail_if_incomplete(delivered, summary)
     return summary

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from prefect import flow
 
 from journey.flows.naming import add_tags, record_name
 from journey.flows.params import CohortId, DryRun, Emails, Milestone, Now, On
+from journey.services.outcomes import RecordSummary
 from journey.tasks.common import resolve_now
 from journey.tasks.publish import publish_cohort
 from journey.tasks.record import record_completion as record_task
@@ -21,7 +20,7 @@ def record_completion(
     on: On = None,
     now: Now = None,
     dry_run: DryRun = False,
-) -> dict[str, Any]:
+) -> RecordSummary:
     """Record through the same service as ``journey record``; bad input writes nothing.
 
     Args:

@@ -3,12 +3,11 @@ time zone, as its deployment runs it), then deliver."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from prefect import flow
 
 from journey.flows.naming import add_tags, reminders_name
 from journey.flows.params import CohortIds, DryRun, Now, TimeZone
+from journey.services.outcomes import SweepSummary
 from journey.tasks.common import resolve_now
 from journey.tasks.deliver import deliver_until_done, fail_if_incomplete
 from journey.tasks.plan import queue_due
@@ -21,7 +20,7 @@ def send_reminders(
     cohort_ids: CohortIds = None,
     dry_run: DryRun = False,
     timezone: TimeZone = None,
-) -> dict[str, Any]:
+) -> SweepSummary:
     """One set-based pass over every launched cohort, then batched delivery.
 
     Prefect units are batches, not notices: one queueing task and one task per batch
@@ -42,10 +41,10 @@ def send_reminders(
     )
     at = resolve_now(now)
     queued = queue_due(at, cohort_ids, None, dry_run, timezone)
-    summary: dict[str, Any] = {"queued": queued}
+    summary = SweepSummary(queued)
     if not dry_run:
         delivered = deliver_until_done(at)
-        summary["delivery"] = delivered.summary()
-        publish_cohorts(queued["cohorts"], at)  # only the cohorts whose picture changed
+        summary = SweepSummary(queued, delivered.summary())
+        publish_cohorts(queued.cohorts, at)  # only the cohorts whose picture changed
         fail_if_incomplete(delivered, summary)
     return summary

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from prefect import flow, task
 
@@ -12,13 +12,14 @@ from journey.engine import evaluate
 from journey.flows.naming import add_tags, journey_name
 from journey.flows.params import CohortId, DryRun, Email, Now
 from journey.services.loading import load_cohort, load_trainees
+from journey.services.outcomes import JourneySummary, TraineeState
 from journey.tasks.common import AddressesWithheld, resolve_now, settings, unknown_addresses
 from journey.tasks.deliver import deliver_until_done, fail_if_incomplete
 from journey.tasks.plan import queue_due
 
 
 @task(name="evaluate-trainee")
-def evaluate_trainee(cohort_id: str, email: str, now: datetime) -> dict[str, Any]:
+def evaluate_trainee(cohort_id: str, email: str, now: datetime) -> TraineeState:
     """The trainee's position and milestone states (ids and states only)."""
     with session_scope(settings().database_url) as session:
         loaded = load_cohort(session, cohort_id)
@@ -26,19 +27,19 @@ def evaluate_trainee(cohort_id: str, email: str, now: datetime) -> dict[str, Any
         for t in load_trainees(session, [cohort_id])[cohort_id]:
             if t.enrolment.person.email == wanted:
                 view = evaluate(loaded.programme, loaded.plan, t.record, now)
-                return {
-                    "enrolment_id": t.enrolment.id,
-                    "position": view.position,
-                    "eligible": view.eligible,
-                    "milestones": {m.id: m.state.value for m in view.milestones},
-                }
+                return TraineeState(
+                    enrolment_id=t.enrolment.id,
+                    position=view.position,
+                    eligible=view.eligible,
+                    milestones={m.id: m.state.value for m in view.milestones},
+                )
     raise AddressesWithheld(unknown_addresses(cohort_id, 1, 1))
 
 
 @flow(name="trainee-journey", flow_run_name=journey_name)
 def trainee_journey(
     cohort_id: CohortId, email: Email, now: Now = None, dry_run: DryRun = False
-) -> dict[str, Any]:
+) -> JourneySummary:
     """Evaluate one trainee and queue what is due for them, then deliver the outbox (theirs
     among whatever else is due). Safe to run again.
 
@@ -51,9 +52,12 @@ def trainee_journey(
     add_tags(f"cohort:{cohort_id}")
     at = resolve_now(now)
     state = evaluate_trainee(cohort_id, email, at)
-    state["queued"] = queue_due(at, [cohort_id], state["enrolment_id"], dry_run)
+    queued = queue_due(at, [cohort_id], state.enrolment_id, dry_run)
+    summary = JourneySummary(
+        state.enrolment_id, state.position, state.eligible, state.milestones, queued
+    )
     if not dry_run:
         delivered = deliver_until_done(at)
-        state["delivery"] = delivered.summary()
-        fail_if_incomplete(delivered, state)
-    return state
+        summary = replace(summary, delivery=delivered.summary())
+        fail_if_incomplete(delivered, summary)
+    return summary

@@ -15,7 +15,7 @@ from journey.models.cohort import (
 )
 from journey.models.erasure import Erasure, ErasureSalt
 from journey.models.history import HistoryEntry
-from journey.models.outbox import Notice, NoticeStatus, RuleAdoption
+from journey.models.outbox import Notice, NoticeStatus, RecipientRole, RuleAdoption
 from journey.models.progress import (
     Completion,
     EvaluationAnswer,
@@ -50,5 +50,6 @@ __all__ = [
     "Person",
     "Place",
     "PublishedPicture",
+    "RecipientRole",
     "RuleAdoption",
 ]

@@ -21,6 +21,16 @@ class NoticeStatus(enum.StrEnum):
     HELD = "held"  # about a trainee, to a mentor, facilitator or organiser: waits for a digest
 
 
+class RecipientRole(enum.StrEnum):
+    """Who a notice is to (a programme rule's ``to``). A StrEnum equals its string, so
+    templates keep testing ``recipient_role == "organiser"``."""
+
+    TRAINEE = "trainee"
+    ORGANISER = "organiser"
+    MENTOR = "mentor"  # about a trainee: held for the mentor's daily digest
+    FACILITATOR = "facilitator"  # the learning set's facilitator; held likewise
+
+
 class Notice(Base):
     """A notice to send. ``key`` = cohort/trainee/milestone/rule/occurrence: never twice."""
 
@@ -38,11 +48,35 @@ class Notice(Base):
         ForeignKey("enrolments.id", ondelete="CASCADE")
     )
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), doc="The recipient.")
-    recipient_role: Mapped[str] = mapped_column(String(20))
-    template: Mapped[str] = mapped_column(String(64))
-    milestone: Mapped[str | None] = mapped_column(String(64))
-    rule: Mapped[str | None] = mapped_column(String(64))
-    occurrence: Mapped[str | None] = mapped_column(String(32), doc="The milestone's local date.")
+    # VARCHAR(20), as before (no CHECK constraint): the same DDL as String(20).
+    recipient_role: Mapped[RecipientRole] = mapped_column(
+        Enum(
+            RecipientRole,
+            name="recipient_role",
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        doc="Who the notice is to, as the programme rule's ``to`` names them.",
+    )
+    template: Mapped[str] = mapped_column(
+        String(64), doc="The template's name, e.g. welcome, reminder, digest, session-updated."
+    )
+    milestone: Mapped[str | None] = mapped_column(
+        String(64),
+        doc="The milestone's id; none for a digest, a launch notice or news of a trainee.",
+    )
+    rule: Mapped[str | None] = mapped_column(
+        String(64),
+        doc="The programme's notice rule id, or ``{template}-{sequence}>trainee`` for a "
+        "changed or cancelled session's notice; none where no rule applies.",
+    )
+    occurrence: Mapped[str | None] = mapped_column(
+        String(32),
+        doc="Which time of the milestone: its local date (YYYY-MM-DD) for a reminder, "
+        "``seq{n}`` (the session's SEQUENCE) for a changed or cancelled session's notice, "
+        "or nothing (welcome, launch notices, digests, news of a trainee).",
+    )
     attach_ics: Mapped[bool] = mapped_column(default=False)
     event_id: Mapped[int | None] = mapped_column(
         ForeignKey("cohort_events.id", ondelete="CASCADE"),

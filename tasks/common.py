@@ -9,7 +9,7 @@ from datetime import datetime
 
 from pydantic import SecretStr
 
-from journey.errors import JourneyError, UnknownTrainee
+from journey.errors import BadSettings, JourneyError, UnknownTrainee
 from journey.mail.redact import ADDRESS, WITHHELD
 from journey.settings import Settings, get_settings
 from journey.timeutil import wall_clock
@@ -26,7 +26,9 @@ def settings() -> Settings:
     from prefect.blocks.system import Secret
 
     block = Secret.load(config.smtp_password_block)
-    assert isinstance(block, Secret)  # a sync call: never a coroutine here
+    if not isinstance(block, Secret):  # a sync call gives the block, never a coroutine
+        name = config.smtp_password_block
+        raise BadSettings([f"setting JOURNEY_SMTP_PASSWORD_BLOCK: {name!r} is not a Secret block"])
     return config.model_copy(update={"smtp_password": SecretStr(str(block.get()))})
 
 

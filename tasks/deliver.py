@@ -10,11 +10,15 @@ database that blinked): the batch gives its claims back first, so a retry can ta
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from prefect import get_run_logger, task
 
-from journey.services.delivery import DeliveryResult, RunClock, deliver_batch, worker_name
+from journey.services.delivery import (
+    DeliveryResult,
+    deliver_all,
+    deliver_batch,
+    destination,
+)
 from journey.tasks.common import settings
 from journey.tasks.publish import emit_failures, emit_sent, emit_unavailable
 
@@ -44,22 +48,24 @@ def deliver_one_batch(now: datetime, worker: str) -> DeliveryResult:
 
 
 def deliver_until_done(now: datetime, max_batches: int = 1000) -> DeliveryResult:
-    """Run batch tasks until nothing due is left (or the server is down).
+    """Run the delivery loop (:func:`journey.services.delivery.deliver_all`) with one
+    ``deliver-batch`` task per batch, until nothing due is left (or the server is down).
 
     Each batch emits its failures as it ends; what was sent is told once for the run, one
     ``journey.notices.sent`` per cohort, even if a later batch raises; and a run stopped by
     an unavailable server or outbox folder emits one ``journey.delivery.unavailable``.
     """
-    worker = worker_name()
-    clock = RunClock(now)  # each batch is leased from when it is claimed
-    total = DeliveryResult(destination="")
+    config = settings()
+    total = DeliveryResult(destination(config))
     try:
-        for _ in range(max_batches):
-            batch = deliver_one_batch(clock(), worker)
-            total.destination = batch.destination
-            total.add(batch)
-            if batch.batches == 0 or batch.unavailable:
-                break
+        deliver_all(
+            url=config.database_url,
+            settings=config,
+            now=now,
+            max_batches=max_batches,
+            run_batch=deliver_one_batch,
+            into=total,
+        )
     finally:
         _tell(total)
     return total
@@ -79,7 +85,7 @@ def _tell(total: DeliveryResult) -> None:
             get_run_logger().warning("could not emit journey.delivery.unavailable", exc_info=True)
 
 
-def fail_if_incomplete(result: DeliveryResult, summary: dict[str, Any]) -> None:
+def fail_if_incomplete(result: DeliveryResult, summary: object) -> None:
     """End the flow run Failed when delivery fell short, with the reason as its message,
     so the Prefect UI, automations and the CLI's exit code all see it; call it last, once
     the run has recorded and published what it did (``summary``, carried by the error)."""

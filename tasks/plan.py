@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
-from typing import Any
 
 from prefect import get_run_logger, task
 from sqlalchemy import select
@@ -12,17 +10,16 @@ from sqlalchemy.orm import Session
 
 from journey.db import session_scope
 from journey.models import Cohort
+from journey.services.outcomes import LaunchSummary, QueueSummary
 from journey.services.sweep import launch, sweep
 from journey.tasks.common import settings
 
 
 @task(name="launch-cohort-plan", task_run_name="plan {cohort_id}")
-def plan_launch(cohort_id: str, now: datetime, dry_run: bool = False) -> dict[str, Any]:
+def plan_launch(cohort_id: str, now: datetime, dry_run: bool = False) -> LaunchSummary:
     """Mark the cohort launched, queue welcomes, assignments and anything already due."""
     with session_scope(settings().database_url) as session:
         result = launch(session=session, cohort_id=cohort_id, now=now, dry_run=dry_run)
-    summary = asdict(result)
-    summary["due"] = {k: v for k, v in summary["due"].items() if k != "skipped_keys"}
     get_run_logger().info(
         "launch %s: %d trainees, %d welcomes, %d assignments, %d due, %d skipped",
         cohort_id,
@@ -32,7 +29,7 @@ def plan_launch(cohort_id: str, now: datetime, dry_run: bool = False) -> dict[st
         result.due.queued,
         result.due.skipped,
     )
-    return summary
+    return result.summary()
 
 
 @task(name="queue-due-notices")
@@ -42,7 +39,7 @@ def queue_due(
     enrolment_id: int | None = None,
     dry_run: bool = False,
     timezone: str | None = None,
-) -> dict[str, Any]:
+) -> QueueSummary:
     """Queue every notice due by ``now``: one set-based pass over the cohorts named (or
     all), and of those only the ones in ``timezone`` when it is given."""
     with session_scope(settings().database_url) as session:
@@ -62,13 +59,7 @@ def queue_due(
         result.superseded,
         result.known,
     )
-    return {
-        "queued": result.queued,
-        "skipped": result.skipped,
-        "superseded": result.superseded,
-        "known": result.known,
-        "cohorts": result.cohort_ids,
-    }
+    return result.summary()
 
 
 def cohorts_in_zone(session: Session, zone: str, among: list[str] | None) -> list[str]:

@@ -180,6 +180,32 @@ def _cohort(cohort_id: str) -> dict[str, str]:
     }
 
 
+def _emit(
+    event: str,
+    resource: tuple[str, str],
+    payload: dict[str, Any],
+    *,
+    cohort: str | None = None,
+    **labels: str,
+) -> int:
+    """Emit one event in the shape every journey event has (docs/EVENTS.md): a resource
+    (``resource`` is its id and name), labelled with the cohort (``journey.cohort``, and
+    the cohort as a related resource) when there is one, then ``journey.<label>`` for each
+    of ``labels``; and ``payload``. Returns 1 if emitted, else 0."""
+    resource_id, name = resource
+    fields = {"prefect.resource.id": resource_id, "prefect.resource.name": name}
+    if cohort is not None:
+        fields["journey.cohort"] = cohort
+    fields.update({f"journey.{label}": value for label, value in labels.items()})
+    emitted = emit_event(
+        event=event,
+        resource=fields,
+        related=[_cohort(cohort)] if cohort is not None else None,
+        payload=payload,
+    )
+    return int(emitted is not None)
+
+
 def emit_completions(
     cohort_id: str, milestone: str, enrolment_ids: Sequence[int], on: date | None
 ) -> int:
@@ -187,26 +213,21 @@ def emit_completions(
 
     ``on`` is the date given when recording (None: today, or the session's own dates).
     """
-    emitted = 0
-    for enrolment_id in enrolment_ids:
-        event = emit_event(
-            event=MILESTONE_COMPLETED,
-            resource={
-                "prefect.resource.id": f"journey.trainee.{cohort_id}.{enrolment_id}",
-                "prefect.resource.name": f"enrolment {enrolment_id}",
-                "journey.cohort": cohort_id,
-                "journey.milestone": milestone,
-            },
-            related=[_cohort(cohort_id)],
-            payload={
+    return sum(
+        _emit(
+            MILESTONE_COMPLETED,
+            (f"journey.trainee.{cohort_id}.{enrolment_id}", f"enrolment {enrolment_id}"),
+            {
                 "cohort": cohort_id,
                 "enrolment_id": enrolment_id,
                 "milestone": milestone,
                 "on": on.isoformat() if on else None,
             },
+            cohort=cohort_id,
+            milestone=milestone,
         )
-        emitted += event is not None
-    return emitted
+        for enrolment_id in enrolment_ids
+    )
 
 
 def event_detail(detail: str | None) -> str | None:
@@ -214,12 +235,6 @@ def event_detail(detail: str | None) -> str | None:
     if detail is None:
         return None
     return redact(detail)[:MAX_DETAIL]
-
-
-def emit_deliveries(outcomes: Sequence[NoticeOutcome]) -> int:
-    """Every event for a set of delivery outcomes: :func:`emit_failures`, then
-    :func:`emit_sent`; returns how many were emitted."""
-    return emit_failures(outcomes) + emit_sent(outcomes)
 
 
 def emit_failures(outcomes: Sequence[NoticeOutcome]) -> int:
@@ -237,46 +252,36 @@ def emit_sent(outcomes: Sequence[NoticeOutcome]) -> int:
     for outcome in outcomes:
         if outcome.status == "sent":
             sent.setdefault(outcome.cohort_id, []).append(outcome)
-    emitted = 0
-    for cohort_id, done in sent.items():
-        event = emit_event(
-            event=NOTICES_SENT,
-            resource={
-                "prefect.resource.id": f"journey.cohort.{cohort_id}.sent",
-                "prefect.resource.name": f"{cohort_id} notices sent",
-                "journey.cohort": cohort_id,
-            },
-            related=[_cohort(cohort_id)],
-            payload={
+    return sum(
+        _emit(
+            NOTICES_SENT,
+            (f"journey.cohort.{cohort_id}.sent", f"{cohort_id} notices sent"),
+            {
                 "cohort": cohort_id,
                 "count": len(done),
                 "templates": dict(sorted(Counter(o.template for o in done).items())),
                 "notice_ids": [o.notice_id for o in done],
             },
+            cohort=cohort_id,
         )
-        emitted += event is not None
-    return emitted
+        for cohort_id, done in sent.items()
+    )
 
 
-def _emit_failed(outcome: NoticeOutcome) -> bool:
-    event = emit_event(
-        event=NOTICE_FAILED,
-        resource={
-            "prefect.resource.id": f"journey.notice.{outcome.notice_id}",
-            "prefect.resource.name": f"notice {outcome.notice_id}",
-            "journey.cohort": outcome.cohort_id,
-            "journey.template": outcome.template,
-        },
-        related=[_cohort(outcome.cohort_id)],
-        payload={
+def _emit_failed(outcome: NoticeOutcome) -> int:
+    return _emit(
+        NOTICE_FAILED,
+        (f"journey.notice.{outcome.notice_id}", f"notice {outcome.notice_id}"),
+        {
             "notice_id": outcome.notice_id,
             "cohort": outcome.cohort_id,
             "template": outcome.template,
             "status": outcome.status,
             "detail": event_detail(outcome.detail),
         },
+        cohort=outcome.cohort_id,
+        template=outcome.template,
     )
-    return event is not None
 
 
 DELIVERY_UNAVAILABLE = "journey.delivery.unavailable"
@@ -288,16 +293,8 @@ def emit_unavailable(reason: str, destination: str, pending: int) -> int:
     :func:`event_detail`); ``pending`` notices were left for a later run. Returns 1 if
     emitted. An automation made by ``journey alerts apply`` emails the organiser on it."""
     kind = "smtp" if destination.startswith("SMTP") else "outbox"
-    event = emit_event(
-        event=DELIVERY_UNAVAILABLE,
-        resource={
-            "prefect.resource.id": f"journey.delivery.{kind}",
-            "prefect.resource.name": destination,
-        },
-        payload={
-            "reason": event_detail(reason),
-            "destination": destination,
-            "pending": pending,
-        },
+    return _emit(
+        DELIVERY_UNAVAILABLE,
+        (f"journey.delivery.{kind}", destination),
+        {"reason": event_detail(reason), "destination": destination, "pending": pending},
     )
-    return int(event is not None)

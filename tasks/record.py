@@ -7,6 +7,7 @@ from datetime import date, datetime
 from prefect import get_run_logger, task
 
 from journey.db import session_scope
+from journey.services.outcomes import RecordSummary
 from journey.services.record import record
 from journey.tasks.common import addresses_withheld, settings
 from journey.tasks.publish import emit_completions
@@ -20,7 +21,7 @@ def record_completion(
     on: date | None,
     now: datetime,
     dry_run: bool = False,
-) -> dict[str, int]:
+) -> RecordSummary:
     """Record ``milestone`` for each email; unknown input fails the run, writing nothing,
     with an error naming enrolment ids, never addresses."""
     with addresses_withheld(cohort_id, emails), session_scope(settings().database_url) as session:
@@ -38,4 +39,4 @@ def record_completion(
     get_run_logger().info(
         "%s: %d recorded, %d already recorded", milestone, len(result.recorded), len(result.already)
     )
-    return {"recorded": len(result.recorded), "already": len(result.already)}
+    return RecordSummary(recorded=len(result.recorded), already=len(result.already))

@@ -36,6 +36,22 @@ pytest_plugins = ["tests.smtp_server", "tests.prefect_server"]
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "mk-2026"
 BACKEND = os.environ.get("JOURNEY_TEST_DATABASE", "sqlite")
+# The fixture that gives a test the database JOURNEY_TEST_DATABASE chooses (``settings``,
+# ``cohort_id``, ``use_smtp`` and every fixture built on them depend on it). ``pg_url`` is
+# not here: its tests are on Postgres in every pass, so running them again adds nothing.
+DATABASE_FIXTURES = frozenset({"db_url"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test that uses the chosen database ``database``.
+
+    The Postgres pass of ``make test`` is ``pytest -m database``: a new test that takes a
+    database joins it by itself, with no list of paths to keep. A test that reaches the
+    database another way (a subprocess given a URL) says so with ``@pytest.mark.database``.
+    """
+    for item in items:
+        if DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.database)
 
 
 def utc(text: str) -> datetime:

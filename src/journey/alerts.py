@@ -36,7 +36,7 @@ from journey.settings import Settings
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import SyncPrefectClient
-    from prefect.events.schemas.automations import Automation, AutomationCore
+    from prefect.events.schemas.automations import Automation, AutomationCore, EventTrigger
 
 PREFIX = "journey: "
 FLOW = "send-reminders"
@@ -46,6 +46,12 @@ MIN_LATE_AFTER = timedelta(seconds=10)  # Prefect's least window for a proactive
 NOTICE_FAILED = "journey.notice.failed"
 DELIVERY_UNAVAILABLE = "journey.delivery.unavailable"
 RUN_ENDED_BADLY = ("Failed", "Crashed", "TimedOut")
+# The flow runs of send-reminders: the resources of its state events, and the flow they
+# are related to.
+_RUNS_OF_THE_SWEEP: dict[str, dict[str, str]] = {
+    "match": {"prefect.resource.id": "prefect.flow-run.*"},
+    "match_related": {"prefect.resource.role": "flow", "prefect.resource.name": FLOW},
+}
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -156,10 +162,6 @@ def automations(block_id: UUID, late_after: timedelta, ui: str) -> list[Automati
     from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 
     window = in_words(late_after)
-    runs_of_the_sweep: dict[str, Any] = {
-        "match": {"prefect.resource.id": "prefect.flow-run.*"},
-        "match_related": {"prefect.resource.role": "flow", "prefect.resource.name": FLOW},
-    }
 
     def notify(subject: str, body: str) -> list[Any]:
         return [SendNotification(block_document_id=block_id, subject=subject, body=body)]
@@ -168,12 +170,8 @@ def automations(block_id: UUID, late_after: timedelta, ui: str) -> list[Automati
         AutomationCore(
             name=f"{PREFIX}daily sweep failed",
             description=f"A {FLOW} flow run ended Failed, Crashed or TimedOut.",
-            trigger=EventTrigger(
-                **runs_of_the_sweep,
-                expect={f"prefect.flow-run.{state}" for state in RUN_ENDED_BADLY},
-                posture=Posture.Reactive,
-                threshold=1,
-                within=timedelta(0),
+            trigger=_reactive(
+                {f"prefect.flow-run.{state}" for state in RUN_ENDED_BADLY}, **_RUNS_OF_THE_SWEEP
             ),
             actions=notify(FAILED_SUBJECT, _fill(FAILED_BODY, ui, window)),
         ),
@@ -181,7 +179,7 @@ def automations(block_id: UUID, late_after: timedelta, ui: str) -> list[Automati
             name=f"{PREFIX}daily sweep late",
             description=f"No {FLOW} flow run Completed within {window}.",
             trigger=EventTrigger(
-                **runs_of_the_sweep,
+                **_RUNS_OF_THE_SWEEP,
                 expect={"prefect.flow-run.Completed"},
                 posture=Posture.Proactive,
                 threshold=1,
@@ -192,29 +190,38 @@ def automations(block_id: UUID, late_after: timedelta, ui: str) -> list[Automati
         AutomationCore(
             name=f"{PREFIX}notice refused",
             description="The mail server refused a notice for good (journey.notice.failed).",
-            trigger=EventTrigger(
-                match={"prefect.resource.id": "journey.notice.*"},
-                expect={NOTICE_FAILED},
-                posture=Posture.Reactive,
-                threshold=1,
-                within=timedelta(0),
-            ),
+            trigger=_reactive({NOTICE_FAILED}, match={"prefect.resource.id": "journey.notice.*"}),
             actions=notify(REFUSED_SUBJECT, _fill(REFUSED_BODY, ui, window)),
         ),
         AutomationCore(
             name=f"{PREFIX}delivery unavailable",
             description="The mail server or the outbox folder could not be used "
             "(journey.delivery.unavailable).",
-            trigger=EventTrigger(
-                match={"prefect.resource.id": "journey.delivery.*"},
-                expect={DELIVERY_UNAVAILABLE},
-                posture=Posture.Reactive,
-                threshold=1,
-                within=timedelta(0),
+            trigger=_reactive(
+                {DELIVERY_UNAVAILABLE}, match={"prefect.resource.id": "journey.delivery.*"}
             ),
             actions=notify(UNAVAILABLE_SUBJECT, _fill(UNAVAILABLE_BODY, ui, window)),
         ),
     ]
+
+
+def _reactive(
+    expect: set[str],
+    *,
+    match: dict[str, str],
+    match_related: dict[str, str] | None = None,
+) -> EventTrigger:
+    """A trigger that fires at once, every time, on each event named in ``expect`` about a
+    resource ``match`` describes (and related to one ``match_related`` describes).
+    ``match_related`` is passed only when given, so an update sends what it always sent."""
+    from prefect.events.schemas.automations import EventTrigger, Posture
+
+    resources: dict[str, Any] = {"match": match}
+    if match_related:
+        resources["match_related"] = match_related
+    return EventTrigger(
+        **resources, expect=expect, posture=Posture.Reactive, threshold=1, within=timedelta(0)
+    )
 
 
 def email_block(settings: Settings, to: Sequence[str]) -> Any:

@@ -84,10 +84,6 @@ class ProgrammeError(JourneyError):
     """A programme file is malformed."""
 
 
-class CohortNotLaunched(JourneyError):
-    """The operation needs a launched cohort."""
-
-
 class UnknownSession(JourneyError):
     """The cohort has no such session (training day, learning-set session or graduation),
     or more than one matches; the message lists the cohort's sessions."""
@@ -136,14 +132,14 @@ class DeliveryIncomplete(JourneyError):
     server or outbox folder was unavailable, or notices were deferred (``exit_code`` 75,
     try again later; the notices stay pending, each with the reason), or notices failed
     for good (1: a person must look). The flows raise it last, so their Prefect run ends
-    Failed with this message; ``summary`` is what the run did, for the CLI to print."""
+    Failed with this message; ``summary`` is what the run did (the flow's result, one of
+    :mod:`journey.services.outcomes`; typed ``object`` as errors import nothing of the
+    services), for the CLI to print."""
 
     TRY_LATER = 75
     FAILED_FOR_GOOD = 1
 
-    def __init__(
-        self, message: str, exit_code: int = 1, summary: dict[str, Any] | None = None
-    ) -> None:
+    def __init__(self, message: str, exit_code: int = 1, summary: object = None) -> None:
         super().__init__(message)
         self.exit_code, self.summary = exit_code, summary
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import time, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -30,6 +30,7 @@ _AT = re.compile(
     r"^(?:(?P<open>open)|(?P<onday>on-day)|(?P<sign>[+-])(?P<days>\d{1,3})d)@(?P<hh>\d\d):(?P<mm>\d\d)$"
 )
 _SPAN = re.compile(r"^(?P<n>\d{1,3})(?P<unit>[dw])$")
+_UNMARKED_MENTORING = re.compile(r"^mentoring-(?P<n>\d+)$")  # see Programme.meetings
 
 
 class _Frozen(BaseModel):
@@ -59,12 +60,11 @@ class NoticeRule(_Frozen):
     @field_validator("at")
     @classmethod
     def _check_at(cls, value: str) -> str:
-        if not _AT.match(value):
+        m = _AT.match(value)
+        if m is None:
             raise ValueError(
                 f"bad rule time {value!r}; use -7d@09:00, on-day@08:00, +14d@09:00 or open@09:00"
             )
-        m = _AT.match(value)
-        assert m is not None
         if int(m["hh"]) > 23 or int(m["mm"]) > 59:
             raise ValueError(f"bad clock time in {value!r}")
         return value
@@ -97,7 +97,8 @@ def _timing(at: str) -> tuple[int, time]:
     """A rule's ``at`` (e.g. ``-7d@09:00``) as (day offset, clock time), parsed once: the
     engine asks for them for every trainee and milestone."""
     m = _AT.match(at)
-    assert m is not None
+    if m is None:  # NoticeRule checked it: only a rule built without validation gets here
+        raise ProgrammeError(f"bad rule time {at!r}")
     days = int(m["days"]) * (1 if m["sign"] == "+" else -1) if m["sign"] else 0
     return days, time(int(m["hh"]), int(m["mm"]))
 
@@ -124,6 +125,12 @@ class Milestone(_Frozen):
     session: int | None = Field(default=None, ge=1, description="Which session of the set.")
     after_training: str | None = None
     window: Window | None = None
+    mentoring: int | None = Field(
+        default=None,
+        ge=1,
+        description="Which mentoring meeting this is: kept as a dated meeting and nothing"
+        " more (mentoring is confidential).",
+    )
     notices: tuple[NoticeRule, ...] = ()
 
     @model_validator(mode="after")
@@ -147,6 +154,15 @@ class Milestone(_Frozen):
         for rule in self.notices:
             if rule.from_window_open and self.window is None:
                 raise ValueError(f"{rule.at}: open@ needs a window")
+        return self
+
+    @model_validator(mode="after")
+    def _meeting_not_session(self) -> Milestone:
+        if self.mentoring is not None and self.sessions is not None:
+            raise ValueError(
+                "mentoring: N is a meeting a trainee books with their mentor, not a session:"
+                " give it a window or after_training"
+            )
         return self
 
     @property
@@ -258,7 +274,29 @@ class Programme(_Frozen):
         dupes = _used_twice(q.id for q in self.questionnaires)
         if dupes:
             raise ValueError(f"questionnaire ids used twice: {', '.join(dupes)}")
+        dupes = _used_twice(str(m.mentoring) for m in self.milestones if m.mentoring is not None)
+        if dupes:
+            raise ValueError(f"mentoring meetings numbered twice: {', '.join(dupes)}")
         return self
+
+    @cached_property
+    def meetings(self) -> dict[int, str]:
+        """Mentoring meeting number to its milestone id (do not modify).
+
+        A meeting is recorded apart from other completions, by number and date only. A
+        programme stored with a cohort before milestones were marked ``mentoring: N`` marks
+        none: there, as before the marker, a milestone ``mentoring-N`` is meeting N. This is
+        the one place a milestone's id carries meaning.
+        """
+        marked = {m.mentoring: m.id for m in self.milestones if m.mentoring is not None}
+        if marked:
+            return marked
+        unmarked = ((_UNMARKED_MENTORING.match(m.id), m.id) for m in self.milestones)
+        return {int(found["n"]): mid for found, mid in unmarked if found is not None}
+
+    def mentoring_number(self, milestone_id: str) -> int | None:
+        """Which mentoring meeting the milestone is, or None for any other milestone."""
+        return next((n for n, mid in self.meetings.items() if mid == milestone_id), None)
 
     def questionnaire(self, questionnaire_id: str) -> Questionnaire:
         for q in self.questionnaires:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
-from journey.engine import zone
+from journey.engine import DEFAULT_TIMEZONE, zone
 from journey.errors import BadDate
 
 
@@ -14,9 +14,9 @@ def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_moment(text: str, tz: str = "Europe/London") -> datetime:
-    """``--now``: ``2026-10-02``, ``2026-10-02T09:00`` (local to ``tz``) or with an
-    offset, as UTC.
+def parse_moment(text: str, tz: str = DEFAULT_TIMEZONE) -> datetime:
+    """``--now``: ``2026-10-02``, ``2026-10-02T09:00`` (local to ``tz``, the zone of the
+    cohort the command is about) or with an offset, as UTC.
 
     A local time the clocks skip in spring (``2027-03-28T01:30`` in London) does not
     exist: refused, with no guess at what was meant. One they pass twice in autumn

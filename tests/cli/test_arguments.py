@@ -11,7 +11,7 @@ from journey.errors import BadDate
 from journey.settings import Settings
 from journey.timeutil import parse_moment
 from tests.cli.test_commands import journey
-from tests.test_record_checks import state
+from tests.services.test_record_checks import state
 
 AISHA = "aisha.rahman@example.org"
 GAP = (

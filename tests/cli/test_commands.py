@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from journey.cli import app
@@ -46,6 +48,7 @@ COMMANDS = [
     ["server", "start"],
     ["server", "status"],
     ["server", "stop"],
+    ["serve"],
 ]
 
 
@@ -82,6 +85,44 @@ def test_every_command_help_shows_an_example(command: list[str]) -> None:
     result = CliRunner().invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert "Example: journey" in result.output
+
+
+def _every_help() -> list[list[str]]:
+    """Every command and group of the app, as the words that reach it (``[]`` is ``journey``)."""
+    found: list[list[str]] = [[]]
+
+    def walk(group: TyperGroup, words: list[str]) -> None:
+        for name, command in group.commands.items():
+            found.append([*words, name])
+            if isinstance(command, TyperGroup):
+                walk(command, [*words, name])
+
+    root = typer.main.get_command(app)
+    assert isinstance(root, TyperGroup)
+    walk(root, [])
+    return found
+
+
+@pytest.mark.parametrize("command", _every_help(), ids=lambda words: " ".join(words) or "journey")
+def test_help_prints_each_example_on_a_line_of_its_own(command: list[str]) -> None:
+    """Click re-wraps a help paragraph to the terminal unless it starts with ``\\b``: at 60
+    columns each example (and each of several) must still be one line, as written."""
+    result = CliRunner().invoke(app, [*command, "--help"], terminal_width=60)
+    assert result.exit_code == 0, result.output
+    printed = [line.strip() for line in result.output.splitlines()]
+    target = typer.main.get_command(app)
+    for word in command:
+        assert isinstance(target, TyperGroup)
+        target = target.commands[word]
+    written = [
+        line.strip()
+        for line in (target.help or "").splitlines()
+        if line.strip().startswith("Example:")
+    ]
+    assert written, f"{' '.join(['journey', *command])} --help has no example"
+    for example in written:
+        assert example in printed, f"re-wrapped: {example!r}"
+    assert all(line.startswith("Example:") for line in printed if "Example:" in line)
 
 
 def test_everyday_commands_do_not_import_prefect(settings: Settings, cohort_id: str) -> None:

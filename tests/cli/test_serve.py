@@ -16,9 +16,9 @@ from prefect.server.schemas.schedules import CronSchedule
 from sqlalchemy import func, select
 
 from journey.db import session_scope
+from journey.deployments import offered_milestones, reminder_crons, rule_times
 from journey.models import Completion
 from journey.programme import default_programme_text, load_programme
-from journey.serving import offered_milestones, reminder_crons, rule_times
 from journey.settings import Settings
 from tests.cli.test_commands import journey
 from tests.conftest import EXAMPLES, utc

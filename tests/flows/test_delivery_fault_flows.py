@@ -21,6 +21,7 @@ from journey.flows.deliver_notices import deliver_notices
 from journey.flows.launch_cohort import launch_cohort
 from journey.flows.send_reminders import send_reminders
 from journey.models import Notice
+from journey.services.outcomes import DeliverySummary, LaunchSummary, SweepSummary
 from journey.services.sweep import launch
 from journey.settings import Settings, get_settings
 from tests.conftest import utc
@@ -72,8 +73,9 @@ def test_send_reminders_fails_when_the_outbox_cannot_be_written(
     assert f"delivery stopped: {reason}; the notices stay pending" in str(state.message)
     error = failure(state)
     assert error.exit_code == 75
-    assert error.summary is not None and error.summary["delivery"]["unavailable"] == reason
-    assert error.summary["queued"]["queued"] == 0  # the sweep's part was done and kept
+    assert isinstance(error.summary, SweepSummary) and error.summary.delivery is not None
+    assert error.summary.delivery.unavailable == reason
+    assert error.summary.queued.queued == 0  # the sweep's part was done and kept
     assert statuses(settings.database_url) == {("pending", reason): 25}
     assert delivery_task_runs(state) == [1]
 
@@ -90,9 +92,10 @@ def test_launch_cohort_fails_when_the_mail_server_cannot_be_reached(
     where = f"could not reach the SMTP server at 127.0.0.1:{port} (3 tries)"
     assert f"delivery stopped: {where}" in str(state.message)
     error = failure(state)
-    assert error.exit_code == 75 and error.summary is not None
-    assert (error.summary["welcomes"], error.summary["first_launch"]) == (20, True)
-    assert error.summary["artifacts"]["table"] == "mk-2026-progress-table"  # published first
+    assert error.exit_code == 75 and isinstance(error.summary, LaunchSummary)
+    assert (error.summary.welcomes, error.summary.first_launch) == (20, True)
+    assert error.summary.artifacts is not None
+    assert error.summary.artifacts["table"] == "mk-2026-progress-table"  # published first
     assert [status for status, _ in statuses(settings.database_url).elements()] == ["pending"] * 25
     # The transport tried three times; the task did not retry on top of that.
     assert delivery_task_runs(state) == [1]
@@ -109,7 +112,7 @@ def test_deliver_notices_fails_when_a_notice_is_refused_for_good(
     assert ": 550 5.1.1 no such user" in str(state.message)
     error = failure(state)
     assert error.exit_code == 1
-    assert error.summary is not None and error.summary["sent"] == 24
+    assert isinstance(error.summary, DeliverySummary) and error.summary.sent == 24
     assert len(smtp_server.messages) == 24
     assert statuses(use_smtp.database_url)[("failed", "550 5.1.1 no such user")] == 1
 
@@ -117,4 +120,4 @@ def test_deliver_notices_fails_when_a_notice_is_refused_for_good(
 def test_a_run_that_delivers_everything_still_completes(settings: Settings, cohort_id: str) -> None:
     state = launch_cohort(cohort_id, now=LAUNCH, return_state=True)
     assert state.is_completed()
-    assert state.result()["delivery"]["sent"] == 25
+    assert state.result().delivery.sent == 25

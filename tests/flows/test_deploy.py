@@ -289,8 +289,8 @@ def test_a_zones_sweep_run_queues_for_that_zones_cohorts_only(
             launch(session=session, cohort_id=cohort, now=utc("2026-09-01T09:00"))
     at = utc("2026-10-02T13:00")
     zoned = send_reminders(now=at, timezone="America/New_York", dry_run=True)
-    assert zoned["queued"]["cohorts"] == ["nyc-2026"]
-    assert zoned["queued"]["queued"] > 0
+    assert zoned.queued.cohorts == ["nyc-2026"]
+    assert zoned.queued.queued > 0
     everyone = send_reminders(now=at, dry_run=True)
-    assert everyone["queued"]["cohorts"] == ["mk-2026", "nyc-2026"]
-    assert everyone["queued"]["queued"] > zoned["queued"]["queued"]
+    assert everyone.queued.cohorts == ["mk-2026", "nyc-2026"]
+    assert everyone.queued.queued > zoned.queued.queued

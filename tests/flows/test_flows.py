@@ -17,6 +17,7 @@ from journey.flows.record_completion import record_completion
 from journey.flows.send_reminders import send_reminders
 from journey.flows.trainee_journey import trainee_journey
 from journey.models import Completion, Notice
+from journey.services.outcomes import RecordSummary
 from journey.settings import Settings
 from journey.tasks.common import AddressesWithheld
 from tests.conftest import utc
@@ -46,14 +47,14 @@ def test_launch_cohort_twice_sends_each_notice_once(
     assert state.is_completed()
     assert run_record(state) == ("launch mk-2026", ["cohort:mk-2026"])
     summary = state.result()
-    assert (summary["welcomes"], summary["delivery"]["sent"]) == (20, 25)
-    assert summary["artifacts"] == {
+    assert (summary.welcomes, summary.delivery.sent) == (20, 25)
+    assert summary.artifacts == {
         "table": "mk-2026-progress-table",
         "progress": "mk-2026-progress",
         "summary": "mk-2026-summary",
     }
     again = launch_cohort(cohort_id, now=utc("2026-09-02T09:00"))
-    assert again["delivery"]["sent"] == 0
+    assert again.delivery is not None and again.delivery.sent == 0
     assert len(smtp_server.messages) == 25 and count(use_smtp.database_url, Notice) == 25
 
 
@@ -64,9 +65,10 @@ def test_send_reminders_sweeps_and_delivers_and_is_safe_to_rerun(
     at = utc("2026-09-18T08:00")  # training -7d@09:00 BST
     state = send_reminders(now=at, return_state=True)
     assert run_record(state)[0] == "reminders 2026-09-18"
-    assert state.result()["delivery"]["sent"] == 20
-    assert send_reminders(now=at)["delivery"]["sent"] == 0
-    assert deliver_notices(now=at)["sent"] == 0
+    assert state.result().delivery.sent == 20
+    again = send_reminders(now=at).delivery
+    assert again is not None and again.sent == 0
+    assert deliver_notices(now=at).sent == 0
     assert len(smtp_server.messages) == 45
 
 
@@ -81,9 +83,9 @@ def test_trainee_journey_is_named_and_tagged_for_the_cohort(
     assert name == "journey mk-2026 / Aisha Rahman"  # her name, never her address
     assert tags == ["cohort:mk-2026"]
     result = state.result()
-    assert result["position"] == "training"
+    assert result.position == "training"
     # Her -7d and -1d training reminders are both due: only the latest goes (catch-up).
-    assert (result["queued"]["queued"], result["queued"]["superseded"]) == (1, 1)
+    assert (result.queued.queued, result.queued.superseded) == (1, 1)
 
 
 TRAINED = utc("2026-09-26T18:00")  # after both training days
@@ -111,10 +113,10 @@ def test_record_completion_with_bad_input_fails_the_run_and_writes_nothing(
     trial = record_completion(
         cohort_id, ["aisha.rahman@example.org"], "training", now=TRAINED, dry_run=True
     )
-    assert trial == {"recorded": 1, "already": 0}
+    assert trial == RecordSummary(recorded=1, already=0)
     assert count(settings.database_url, Completion) == 0
     done = record_completion(cohort_id, ["aisha.rahman@example.org"], "training", now=TRAINED)
-    assert done == {"recorded": 1, "already": 0}
+    assert done == RecordSummary(recorded=1, already=0)
     assert count(settings.database_url, Completion) == 2  # both training days
 
 
@@ -137,6 +139,7 @@ def test_the_smtp_password_can_come_from_a_prefect_secret_block_and_never_shows(
     get_settings.cache_clear()
     caplog.set_level("DEBUG")
     summary = launch_cohort(cohort_id, now=LAUNCH)
-    assert summary["delivery"]["sent"] == 25 and len(smtp_server.messages) == 25
+    assert summary.delivery is not None and summary.delivery.sent == 25
+    assert len(smtp_server.messages) == 25
     assert secret not in repr(summary) and secret not in caplog.text
     assert secret not in repr(get_settings()) and secret not in str(get_settings().model_dump())

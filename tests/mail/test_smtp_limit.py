@@ -17,6 +17,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,7 @@ def mails(tag: str, count: int) -> list[Outgoing]:
             f"From: journey@example.org\r\nTo: p{i}@example.org\r\n"
             f"Message-ID: {message_id}\r\nSubject: limit test\r\n\r\nHello\r\n"
         ).encode()
-        out.append(Outgoing.ready(i, Mail(message_id, (f"p{i}@example.org",), data)))
+        out.append(Outgoing(i, partial(Mail, message_id, (f"p{i}@example.org",), data)))
     return out
 
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from journey.db import session_scope
 from journey.engine import Planner
 from journey.mail.render import render_notice
-from journey.models import Notice
+from journey.models import Notice, RecipientRole
 from journey.services.compose import judge
 from journey.services.loading import load_cohort, load_trainees
 from journey.services.outbox import notice_row
@@ -28,10 +28,10 @@ def session_subjects(url: str, cohort_id: str) -> dict[tuple[str, str], set[str]
         notices = [
             Notice(**notice_row(
                 key=n.key, cohort_id=cohort_id, enrolment_id=t.enrolment.id,
-                person_id=t.enrolment.person_id, role=n.to, template=n.template,
+                person_id=t.enrolment.person_id, role=RecipientRole(n.to), template=n.template,
                 due_at=n.due_at, useful_until=n.useful_until, now=NOW, milestone=n.milestone,
                 rule=n.rule, occurrence=n.occurrence, attach_ics=n.attach_ics,
-            ))
+            ).as_insert())
             for t in load_trainees(session, [cohort_id])[cohort_id]
             if t.enrolment.person.email in ONE_PER_SET
             for n in planner.planned(t.record)

@@ -11,6 +11,7 @@ import email
 import email.policy
 import socket
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,8 +41,8 @@ PEOPLE = [("Ann Ridley", "ann@example.org"), ("Bilal Khan", "bilal@example.org")
 
 def batch(people: Sequence[tuple[str, str]] = PEOPLE) -> list[Outgoing]:
     return [
-        Outgoing.ready(
-            notice_id, make_message(to_name=name, to_email=address, key=f"k/{notice_id}")
+        Outgoing(
+            notice_id, partial(make_message, to_name=name, to_email=address, key=f"k/{notice_id}")
         )
         for notice_id, (name, address) in enumerate(people, start=1)
     ]
@@ -297,8 +298,8 @@ def test_a_message_that_cannot_be_built_fails_alone(smtp_server: SmtpServer) -> 
     def broken() -> Any:
         raise ValueError("template broke")
 
-    dee = make_message(to_name="Dee", to_email="dee@example.org", key="k/4")
-    messages = [*many(2), Outgoing(3, broken), Outgoing.ready(4, dee)]
+    dee = partial(make_message, to_name="Dee", to_email="dee@example.org", key="k/4")
+    messages = [*many(2), Outgoing(3, broken), Outgoing(4, dee)]
     results, _ = send(messages, smtp_server.settings())
     assert [(r.notice_id, r.outcome) for r in results] == [
         (1, "sent"), (2, "sent"), (3, "failed"), (4, "sent"),

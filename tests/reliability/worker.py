@@ -30,6 +30,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -161,7 +162,7 @@ def main(argv: list[str]) -> int:
     result = delivery.deliver_all(
         url=config["url"], settings=settings, now=now, worker=config["worker"]
     )
-    counts = result.summary()
+    counts = asdict(result.summary())
     counts.pop("failures")
     print(json.dumps(counts), flush=True)
     return 0

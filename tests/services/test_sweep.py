@@ -195,7 +195,7 @@ def test_a_sweep_sends_as_many_statements_for_two_cohorts_as_for_one(
 ) -> None:
     """The notice keys already known are read for many cohorts at once, so the statements
     of a sweep do not grow with its cohorts (nor with their trainees)."""
-    from tests.test_funder_report import _second_cohort
+    from tests.services.test_funder_report import _second_cohort
 
     _second_cohort(settings, tmp_path)
     url = settings.database_url

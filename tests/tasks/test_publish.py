@@ -36,7 +36,8 @@ from journey.services.sweep import launch
 from journey.settings import Settings, get_settings
 from journey.tasks.publish import (
     emit_completions,
-    emit_deliveries,
+    emit_failures,
+    emit_sent,
     prefect_api,
     publish_cohort,
     publish_cohorts,
@@ -57,11 +58,12 @@ OUTCOMES = [
 
 @flow(name="publish-twice-and-emit")
 def publish_twice_and_emit(cohort_id: str) -> dict[str, Any]:
-    """Publish at two moments, then emit a completion and two delivery outcomes."""
+    """Publish at two moments, then emit a completion and the events of delivery outcomes
+    as delivery does: failures (per batch), then what was sent (per run)."""
     publish_cohort(cohort_id, utc("2026-09-01T09:00"))
     keys = publish_cohort(cohort_id, utc("2026-11-28T12:00"))
     completions = emit_completions(cohort_id, "listening", [5], date(2026, 11, 5))
-    return {"keys": keys, "emitted": completions + emit_deliveries(OUTCOMES)}
+    return {"keys": keys, "emitted": completions + emit_failures(OUTCOMES) + emit_sent(OUTCOMES)}
 
 
 def run_id(state: Any) -> UUID:
@@ -193,8 +195,8 @@ def test_a_delivery_run_tells_each_cohort_once_whatever_its_batches(
     monkeypatch.setenv("JOURNEY_BATCH_SIZE", "10")
     get_settings.cache_clear()
     state = launch_cohort(cohort_id, now=utc("2026-09-01T09:00"), return_state=True)
-    delivery = state.result()["delivery"]
-    assert (delivery["sent"], delivery["batches"]) == (25, 3)
+    delivery = state.result().delivery
+    assert (delivery.sent, delivery.batches) == (25, 3)
     with get_client(sync_client=True) as client:
         [sent] = wait_for_events(client, run_id(state), 1)
         assert len(wait_for_events(client, run_id(state), 2, within=3)) == 1  # no more come
@@ -231,7 +233,8 @@ def test_what_was_sent_is_told_even_when_a_later_batch_raises(
 
 def test_emitting_nothing_emits_nothing() -> None:
     assert emit_completions("mk-2026", "listening", [], None) == 0
-    assert emit_deliveries([NoticeOutcome(1, "mk-2026", "welcome", "retry")]) == 0
+    retry = [NoticeOutcome(1, "mk-2026", "welcome", "retry")]
+    assert emit_failures(retry) + emit_sent(retry) == 0
 
 
 def doc_block(language: str) -> str:

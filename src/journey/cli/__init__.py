@@ -2,7 +2,8 @@
 
 Everyday commands (record, status, upcoming, session cancel, cohort list, person …,
 withdraw, --help) never import Prefect; commands that run flows (launch, remind, demo)
-import it late and show a spinner meanwhile. Each module adds the commands of one area.
+import it late and show a spinner meanwhile. Each module adds the commands of one area,
+to the app or to a command group, both declared in :mod:`journey.cli._app`.
 """
 
 from journey.cli import (  # noqa: F401  (they add the commands)

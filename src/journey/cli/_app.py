@@ -8,42 +8,78 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from journey.errors import JourneyError
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 app = typer.Typer(
     help="Leadership Journey: run an alliance's nine-month leadership programme.\n\n"
-    "Example: journey demo",
+    "\b\nExample: journey demo",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-db_app = typer.Typer(help="The database.\n\nExample: journey db upgrade", no_args_is_help=True)
+db_app = typer.Typer(help="The database.\n\n\b\nExample: journey db upgrade", no_args_is_help=True)
 cohort_app = typer.Typer(
-    help="Cohorts.\n\nExample: journey cohort import cohort.yaml", no_args_is_help=True
+    help="Cohorts.\n\n\b\nExample: journey cohort import cohort.yaml",
+    no_args_is_help=True,
 )
 session_app = typer.Typer(
     help="A cohort's sessions: training days, learning-set sessions, graduation. To move "
     "one, change its date in the cohort file and run `journey cohort import` again.\n\n"
-    "Example: journey session cancel mk-2026 graduation",
+    "\b\nExample: journey session cancel mk-2026 graduation",
     no_args_is_help=True,
 )
+person_app = typer.Typer(
+    help="One person, by email: what they were sent, and whether they get email.\n\n"
+    "\b\nExample: journey person show aisha.rahman@example.org",
+    no_args_is_help=True,
+)
+alerts_app = typer.Typer(
+    help="Alerts to the organiser, as Prefect automations: the daily sweep failed or is "
+    "late, a notice was refused, mail cannot go out.\n\n"
+    "\b\nExample: journey alerts apply --to organiser@example.org",
+    no_args_is_help=True,
+)
+evaluation_app = typer.Typer(
+    help="Evaluation: answers to the programme's questionnaires (after the training, after "
+    "the last learning set, at graduation).\n\n"
+    "\b\nExample: journey evaluation import mk-2026 after-training.csv\n"
+    "Example: journey evaluation record mk-2026 aisha.rahman@example.org score=9",
+    no_args_is_help=True,
+)
+server_app = typer.Typer(
+    help="A Prefect server of your own on this machine, in the background. While it runs, "
+    "launch, remind, serve and person export/forget record their runs there (browsable in "
+    "its UI) instead of starting Prefect's ephemeral API each time. An explicit "
+    "PREFECT_API_URL always wins.\n\n"
+    "\b\nExample: journey server start",
+    no_args_is_help=True,
+)
+
+# Each group is registered here, in the order `journey --help` lists them; the command
+# modules add their commands to it.
 app.add_typer(db_app, name="db")
 app.add_typer(cohort_app, name="cohort")
 app.add_typer(session_app, name="session")
-person_app = typer.Typer(
-    help="One person, by email: what they were sent, and whether they get email.\n\n"
-    "Example: journey person show aisha.rahman@example.org",
-    no_args_is_help=True,
-)
 app.add_typer(person_app, name="person")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(evaluation_app, name="evaluation")
+app.add_typer(server_app, name="server")
 
 NowOption = Annotated[
     str | None,
-    typer.Option("--now", help="Act as if it were this time (YYYY-MM-DD[THH:MM], local)."),
+    typer.Option(
+        "--now",
+        help="Act as if it were this time (YYYY-MM-DD[THH:MM], or with an offset: +01:00). "
+        "A time without an offset is read in the cohort's time zone (a command over every "
+        "cohort: the default zone, that of a cohort file naming none).",
+    ),
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Say what would happen; change nothing.")]
 ByOption = Annotated[
@@ -52,10 +88,23 @@ ByOption = Annotated[
 ]
 
 
-def now_from(text: str | None) -> datetime:
+def now_from(text: str | None, timezone: str | None = None) -> datetime:
+    """``--now`` as UTC, or the wall clock without it. A time without an offset is read in
+    ``timezone``: the cohort's, for a command about one cohort; else the default zone."""
+    from journey.engine import DEFAULT_TIMEZONE
     from journey.timeutil import parse_moment, wall_clock
 
-    return parse_moment(text) if text else wall_clock()
+    return parse_moment(text, timezone or DEFAULT_TIMEZONE) if text else wall_clock()
+
+
+def cohort_now(session: Session, cohort_id: str, text: str | None) -> datetime:
+    """``--now`` for a command about one cohort, read in that cohort's zone. An id no cohort
+    has gets the default zone: the command itself then says the cohort is unknown."""
+    if not text:
+        return now_from(None)
+    from journey.services.loading import cohort_timezone
+
+    return now_from(text, cohort_timezone(session, cohort_id))
 
 
 def database_url() -> str:

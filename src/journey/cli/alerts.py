@@ -9,15 +9,7 @@ from typing import Annotated
 
 import typer
 
-from journey.cli._app import app
-
-alerts_app = typer.Typer(
-    help="Alerts to the organiser, as Prefect automations: the daily sweep failed or is "
-    "late, a notice was refused, mail cannot go out.\n\n"
-    "Example: journey alerts apply --to organiser@example.org",
-    no_args_is_help=True,
-)
-app.add_typer(alerts_app, name="alerts")
+from journey.cli._app import alerts_app
 
 
 def _late_after(text: str) -> timedelta:
@@ -75,6 +67,7 @@ def apply_alerts(
     mail server or outbox folder could not be used. Each notifies by email to --to, or
     through --block.
 
+    \b
     Example: journey alerts apply --to organiser@example.org --late-after 26h
     """
     from journey.alerts import apply
@@ -95,6 +88,7 @@ def apply_alerts(
 def list_alerts() -> None:
     """List the alert automations on the Prefect server (names starting "journey: ").
 
+    \b
     Example: journey alerts list
     """
     from journey.alerts import listed

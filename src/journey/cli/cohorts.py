@@ -53,6 +53,7 @@ class SessionKind(StrEnum):
 def db_upgrade() -> None:
     """Create the database, or upgrade it to the latest schema.
 
+    \b
     Example: journey db upgrade  (JOURNEY_DATABASE_URL chooses the database)
     """
     from journey.db import upgrade
@@ -80,23 +81,25 @@ def cohort_import(
     from journey.cohort.file import read_cohort
     from journey.cohort.places import places_report
     from journey.db import session_scope
-    from journey.models import Cohort
     from journey.services.changes import queue_changes
     from journey.services.cohorts import import_cohort
     from journey.services.joining import welcome_joiners
+    from journey.services.loading import stored_cohort
 
     spec = read_cohort(cohort_file, roster)
     url = database_url()
-    at = now_from(now)
+    at = now_from(now, spec.timezone)
     with session_scope(url) as session:
         result = import_cohort(session=session, spec=spec, now=at, rename=rename, by=by)
         updates = queue_changes(
             session=session, cohort_id=spec.id, event_ids=result.moved_event_ids, now=at
         )
-        cohort = session.get(Cohort, spec.id)
-        assert cohort is not None  # just stored
         welcomed, _ = welcome_joiners(
-            session=session, cohort=cohort, enrolment_ids=result.added_ids, joined_at=at, now=at
+            session=session,
+            cohort=stored_cohort(session, spec.id),  # just stored
+            enrolment_ids=result.added_ids,
+            joined_at=at,
+            now=at,
         )
     verb = "Imported" if result.created else "Updated"
     typer.echo(
@@ -145,18 +148,21 @@ def session_cancel(
     active trainee it concerns; `journey remind` sends them. There is no undo; running it
     again changes nothing.
 
+    \b
     Example: journey session cancel mk-2026 learning-set 2 --set "Set A"
     """
     from zoneinfo import ZoneInfo
 
     from journey.db import session_scope
-    from journey.models import Cohort, EventKind
+    from journey.models import EventKind
     from journey.services.changes import cancel_session, find_session
+    from journey.services.loading import stored_cohort
 
     if set_name is not None and kind is not SessionKind.learning_set:
         raise JourneyError("--set is only for learning-set sessions")
-    at = now_from(now)
     with session_scope(database_url()) as session:
+        found = stored_cohort(session, cohort)
+        at = now_from(now, found.timezone)
         event, label = find_session(
             session=session,
             cohort_id=cohort,
@@ -164,8 +170,6 @@ def session_cancel(
             number=number,
             set_name=set_name,
         )
-        found = session.get(Cohort, cohort)
-        assert found is not None  # find_session checked
         already, starts_at = event.cancelled, event.starts_at
         when = f"{label} ({starts_at.astimezone(ZoneInfo(found.timezone)):%a %d %b %Y %H:%M})"
         queued = cancel_session(session=session, cohort_id=cohort, event_id=event.id, now=at, by=by)
@@ -192,17 +196,15 @@ def launch(
     unavailable (the notices stay pending for `journey remind`), 1 when notices failed
     for good.
 
+    \b
     Example: journey launch mk-2026 --now 2026-09-01T10:00
     """
     from journey.cli.runner import run_launch
     from journey.db import session_scope
-    from journey.errors import UnknownCohort
-    from journey.models import Cohort
-    from journey.services.loading import known_cohort_ids
+    from journey.services.loading import stored_cohort
 
     with session_scope(database_url()) as session:  # a one-line error before Prefect starts
-        if session.get(Cohort, cohort) is None:
-            raise UnknownCohort(cohort, known=known_cohort_ids(session))
-    code = run_launch(cohort, now_from(now), dry_run)
+        at = now_from(now, stored_cohort(session, cohort).timezone)
+    code = run_launch(cohort, at, dry_run)
     if code:
         raise typer.Exit(code)

@@ -68,11 +68,11 @@ UPCOMING_COLUMNS = ("Due (local)", "Cohort", "To", "About", "Notice", "Milestone
 PLAIN_AFTER = 500  # rows; a rich table this long takes seconds to lay out (4,000: 4.5 s)
 
 
-def _upcoming_cells(rows: Sequence[UpcomingNotice], timezone: str) -> Iterator[tuple[str, ...]]:
-    tz = zone(timezone)
+def _upcoming_cells(rows: Sequence[UpcomingNotice]) -> Iterator[tuple[str, ...]]:
+    """Each row's cells, its time in its own cohort's zone (a list may span cohorts)."""
     for r in rows:
         yield (
-            r.due_at.astimezone(tz).strftime("%a %d %b %Y %H:%M"),
+            r.due_at.astimezone(zone(r.timezone)).strftime("%a %d %b %Y %H:%M"),
             r.cohort_id,
             r.to,
             r.trainee,
@@ -91,18 +91,18 @@ def _state(row: UpcomingNotice) -> str:
     return "queued" if row.queued else "planned"
 
 
-def upcoming_table(rows: Sequence[UpcomingNotice], timezone: str = "Europe/London") -> Table:
+def upcoming_table(rows: Sequence[UpcomingNotice]) -> Table:
     table = Table(title_justify="left")
     for column in UPCOMING_COLUMNS:
         table.add_column(column)
-    for cells in _upcoming_cells(rows, timezone):
+    for cells in _upcoming_cells(rows):
         table.add_row(*map(Text, cells))
     return table
 
 
-def upcoming_plain(rows: Sequence[UpcomingNotice], timezone: str = "Europe/London") -> str:
+def upcoming_plain(rows: Sequence[UpcomingNotice]) -> str:
     """The same columns as plain aligned text, for lists too long for a rich table."""
-    cells = [UPCOMING_COLUMNS, *_upcoming_cells(rows, timezone)]
+    cells = [UPCOMING_COLUMNS, *_upcoming_cells(rows)]
     widths = [max(len(row[i]) for row in cells) for i in range(len(UPCOMING_COLUMNS))]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells

@@ -46,6 +46,7 @@ def deploy(
     Secret block, and the workers get the block's name. Running it again updates only what
     changed. Needs a Prefect server (PREFECT_API_URL).
 
+    \b
     Example: journey deploy --pool journey
     """
     every = period(refresh_every)

@@ -36,6 +36,7 @@ def cohort_list(now: NowOption = None, format: FormatOption = Output.table) -> N
     """List the cohorts: training dates, active and withdrawn trainees, whether launched,
     and the next session.
 
+    \b
     Example: journey cohort list --now 2026-10-01
     """
     from journey.db import session_scope
@@ -62,6 +63,7 @@ def person_show(
     """Show one person: their cohorts, what they did, every notice sent (or not) to them,
     and what is planned for them in the next 60 days.
 
+    \b
     Example: journey person show aisha.rahman@example.org
     """
     from journey.db import session_scope

@@ -7,21 +7,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from journey.cli._app import ByOption, DryRun, NowOption, app, database_url, now_from
+from journey.cli._app import (
+    ByOption,
+    DryRun,
+    NowOption,
+    cohort_now,
+    database_url,
+    evaluation_app,
+)
 from journey.errors import InputProblem, InvalidInput
 
 if TYPE_CHECKING:
     from journey.services.evaluation import ImportResult
     from journey.services.evaluation_entry import EntryResult
-
-evaluation_app = typer.Typer(
-    help="Evaluation: answers to the programme's questionnaires (after the training, after "
-    "the last learning set, at graduation).\n\n"
-    "Example: journey evaluation import mk-2026 after-training.csv\n\n"
-    "Example: journey evaluation record mk-2026 aisha.rahman@example.org score=9",
-    no_args_is_help=True,
-)
-app.add_typer(evaluation_app, name="evaluation")
 
 
 QuestionnaireOption = Annotated[
@@ -74,7 +72,7 @@ def import_(
             file=str(file),
             text=text,
             questionnaire_id=questionnaire,
-            now=now_from(now),
+            now=cohort_now(session, cohort, now),
             dry_run=dry_run,
             by=by,
         )
@@ -158,7 +156,7 @@ def record_(
             questionnaire_id=questionnaire,
             answers=answers or [],
             comments=comment or [],
-            now=now_from(now),
+            now=cohort_now(session, cohort, now),
             replace=replace,
             undo=undo,
             dry_run=dry_run,

@@ -38,15 +38,14 @@ def cohort_add(
     """
     from journey.db import session_scope
     from journey.engine import local_moment
-    from journey.models import Cohort
     from journey.services.joining import add_trainees, read_additions
+    from journey.services.loading import stored_cohort
     from journey.timeutil import parse_day
 
-    at = now_from(now)
     with session_scope(database_url()) as session:
+        found = stored_cohort(session, cohort)
+        at = now_from(now, found.timezone)
         trainees = read_additions(session=session, cohort_id=cohort, path=roster, rename=rename)
-        found = session.get(Cohort, cohort)
-        assert found is not None  # read_additions checked
         joined_at = local_moment(parse_day(on), time(0), found.timezone) if on else at
         result = add_trainees(
             session=session,

@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from journey.cli._app import ByOption, NowOption, app, database_url, now_from, person_app
+from journey.cli._app import (
+    ByOption,
+    NowOption,
+    app,
+    cohort_now,
+    database_url,
+    now_from,
+    person_app,
+)
 
 if TYPE_CHECKING:
     from journey.services.membership import EmailConsent, Withdrawal
@@ -33,6 +41,7 @@ def withdraw(
     nothing more is sent to them; their mentor and learning-set facilitator are told in
     their daily digest. `journey reinstate` brings them back.
 
+    \b
     Example: journey withdraw mk-2026 aisha.rahman@example.org --on 2026-11-03 --reason "moved away"
     """
     from journey.db import session_scope
@@ -48,7 +57,7 @@ def withdraw(
             on=day,
             reason=reason,
             by=by,
-            now=now_from(now),
+            now=cohort_now(session, cohort, now),
         )
     typer.echo(_withdrawal_line(result))
 
@@ -81,6 +90,7 @@ def reinstate(
     """Bring a withdrawn trainee back. Their notices count from now: what falls due from
     now on is sent, and nothing that came due while they were away is sent late.
 
+    \b
     Example: journey reinstate mk-2026 aisha.rahman@example.org
     """
     from journey.db import session_scope
@@ -88,7 +98,11 @@ def reinstate(
 
     with session_scope(database_url()) as session:
         result = reinstate_trainee(
-            session=session, cohort_id=cohort, email=email, by=by, now=now_from(now)
+            session=session,
+            cohort_id=cohort,
+            email=email,
+            by=by,
+            now=cohort_now(session, cohort, now),
         )
     if result.already:
         typer.echo(f"{result.email} is active in {result.cohort_id}; nothing changed.")
@@ -105,6 +119,7 @@ def opt_out(email: PersonArg, by: ByOption = None, now: NowOption = None) -> Non
     """Send this person no more email. A trainee stays on the programme and counts as
     active: tell them what they would have been sent by other means.
 
+    \b
     Example: journey person opt-out aisha.rahman@example.org
     """
     from journey.db import session_scope
@@ -120,6 +135,7 @@ def opt_in(email: PersonArg, by: ByOption = None, now: NowOption = None) -> None
     """Email this person again, from the next delivery on (notices cancelled while they
     were opted out stay cancelled).
 
+    \b
     Example: journey person opt-in aisha.rahman@example.org
     """
     from journey.db import session_scope

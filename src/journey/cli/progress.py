@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from journey.cli._app import ByOption, DryRun, NowOption, app, database_url, now_from
+from journey.cli._app import ByOption, DryRun, NowOption, app, cohort_now, database_url
 from journey.errors import InputProblem, InvalidInput
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def record(
             emails=emails_list,
             milestone=milestone,
             on=parse_day(on) if on else None,
-            now=now_from(now),
+            now=cohort_now(session, cohort, now),
             dry_run=dry_run,
             undo=undo,
             by=by,
@@ -128,13 +128,15 @@ def status(
 ) -> None:
     """Show each trainee's position, what is done, due and overdue, and graduation.
 
+    \b
     Example: journey status mk-2026 --format csv > progress.csv
     """
     from journey.db import session_scope
     from journey.services.status import cohort_status, to_csv, to_json
 
     with session_scope(database_url()) as session:
-        report = cohort_status(session=session, cohort_id=cohort, now=now_from(now))
+        at = cohort_now(session, cohort, now)
+        report = cohort_status(session=session, cohort_id=cohort, now=at)
     if format is Format.csv:
         sys.stdout.write(to_csv(report))
     elif format is Format.json:

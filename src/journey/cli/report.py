@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from journey.cli._app import NowOption, app, database_url, now_from
+from journey.cli._app import NowOption, app, cohort_now, database_url, now_from
 
 
 class ReportFormat(StrEnum):
@@ -58,7 +58,9 @@ def report(
     from journey.services.funder_report_markdown import to_markdown
 
     with session_scope(database_url()) as session:
-        figures = funder_report(session=session, cohort_ids=cohorts, now=now_from(now))
+        # one cohort: --now in its zone; several (perhaps in several zones): the default
+        at = cohort_now(session, cohorts[0], now) if len(cohorts) == 1 else now_from(now)
+        figures = funder_report(session=session, cohort_ids=cohorts, now=at)
     render = {
         ReportFormat.md: to_markdown,
         ReportFormat.html: to_html,

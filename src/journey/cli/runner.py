@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from journey.cli.console import console, errors, working
 from journey.errors import DeliveryIncomplete
 from journey.prefect_env import apply as prefect_defaults
 from journey.prefect_env import flows_here
+from journey.services.outcomes import DeliverySummary, LaunchSummary, SweepSummary
+
+S = TypeVar("S")
 
 
 def _start(what: str) -> None:
@@ -25,27 +28,30 @@ def run_launch(cohort_id: str, now: datetime, dry_run: bool) -> int:
     with working("Starting Prefect and launching… (the first flow run takes ~20 s)"), flows_here():
         from journey.flows.launch_cohort import launch_cohort
 
-        summary, code = _outcome(lambda: launch_cohort(cohort_id, now=now, dry_run=dry_run))
+        summary, code = _outcome(
+            lambda: launch_cohort(cohort_id, now=now, dry_run=dry_run), LaunchSummary
+        )
     if summary is None:
         return code
-    due = summary["due"]
     console.print(_launch_line(cohort_id, summary, dry_run))
-    if due["skipped"]:
-        console.print(f"{due['skipped']} notices were already too late and are marked skipped.")
-    _print_delivery(summary.get("delivery"))
+    if summary.due.skipped:
+        console.print(
+            f"{summary.due.skipped} notices were already too late and are marked skipped."
+        )
+    _print_delivery(summary.delivery)
     return code
 
 
-def _launch_line(cohort_id: str, summary: dict[str, Any], dry_run: bool) -> str:
+def _launch_line(cohort_id: str, summary: LaunchSummary, dry_run: bool) -> str:
     """What the launch queued; a launch run again counts only what is new."""
-    new = "" if summary["first_launch"] else "new "
+    new = "" if summary.first_launch else "new "
     queued = (
-        f"{'would queue' if dry_run else 'queued'} {summary['welcomes']} {new}welcomes, "
-        f"{summary['assignments']} {new}mentor/facilitator notices and "
-        f"{summary['due']['queued']} due notices for {cohort_id} ({summary['trainees']} trainees"
+        f"{'would queue' if dry_run else 'queued'} {summary.welcomes} {new}welcomes, "
+        f"{summary.assignments} {new}mentor/facilitator notices and "
+        f"{summary.due.queued} due notices for {cohort_id} ({summary.trainees} trainees"
     )
-    at = summary["launched_at"]
-    if summary["first_launch"]:
+    at = summary.launched_at
+    if summary.first_launch:
         return f"{queued[0].upper()}{queued[1:]}; launched {at:%Y-%m-%d %H:%M} UTC)."
     return f"Already launched on {at:%Y-%m-%d}; {queued})."
 
@@ -57,32 +63,33 @@ def run_remind(now: datetime, dry_run: bool) -> int:
     with working("Starting Prefect and sweeping… (the first flow run takes ~20 s)"), flows_here():
         from journey.flows.send_reminders import send_reminders
 
-        summary, code = _outcome(lambda: send_reminders(now=now, dry_run=dry_run))
+        summary, code = _outcome(lambda: send_reminders(now=now, dry_run=dry_run), SweepSummary)
     if summary is None:
         return code
-    queued = summary["queued"]
+    queued = summary.queued
     verb = "Would queue" if dry_run else "Queued"
     console.print(
-        f"{verb} {queued['queued']} notices; {queued['skipped']} came due too late "
-        f"to be useful and are marked skipped; {queued['superseded']} superseded by a later "
+        f"{verb} {queued.queued} notices; {queued.skipped} came due too late "
+        f"to be useful and are marked skipped; {queued.superseded} superseded by a later "
         "reminder of the same session or milestone."
     )
-    if queued["skipped"] and not dry_run:
+    if queued.skipped and not dry_run:
         _print_skipped(now)
-    _print_delivery(summary.get("delivery"))
+    _print_delivery(summary.delivery)
     return code
 
 
-def _outcome(run: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any] | None, int]:
-    """A flow's summary and the exit code: 0, or, when its delivery fell short (the run
-    ended Failed), what it did and the error's code. A run that failed with no summary
-    says why here and gives None."""
+def _outcome(run: Callable[[], S], kind: type[S]) -> tuple[S | None, int]:
+    """A flow's summary (a ``kind``) and the exit code: 0, or, when its delivery fell short
+    (the run ended Failed), what it did and the error's code. A run that failed with no
+    summary says why here and gives None."""
     try:
         with _no_traceback_for(DeliveryIncomplete):
             return run(), 0
     except DeliveryIncomplete as stopped:
-        if stopped.summary is None:
+        if not isinstance(stopped.summary, kind):
             errors.print(f"Error: {stopped}", soft_wrap=True)
+            return None, stopped.exit_code
         return stopped.summary, stopped.exit_code
 
 
@@ -126,27 +133,27 @@ def _print_skipped(now: datetime, most: int = 30) -> None:
         console.print(f"  … and {len(rows) - most} more (journey status shows each trainee).")
 
 
-def _print_delivery(delivery: dict[str, Any] | None) -> None:
+def _print_delivery(delivery: DeliverySummary | None) -> None:
     if delivery is None:
         return
     console.print(
-        f"Delivered {delivery['sent']} to {delivery['destination']}; "
-        f"{delivery['failed']} failed, {delivery['retry']} left for a retry, "
-        f"{delivery['cancelled']} cancelled as stale, {delivery['skipped']} skipped as late."
+        f"Delivered {delivery.sent} to {delivery.destination}; "
+        f"{delivery.failed} failed, {delivery.retry} left for a retry, "
+        f"{delivery.cancelled} cancelled as stale, {delivery.skipped} skipped as late."
     )
-    for failure in delivery["failures"][:10]:
+    for failure in delivery.failures[:10]:
         console.print(f"  failed: {failure}", style="red")
-    if delivery["failed"]:
+    if delivery.failed:
         console.print(
-            f"Failed for good: {delivery['failed']} (refused by the mail server, or could not "
+            f"Failed for good: {delivery.failed} (refused by the mail server, or could not "
             "be built); `journey person show EMAIL` gives each one's reason.",
             style="red",
         )
     later = (
-        f"Delivery stopped: {delivery['unavailable']}."
-        if delivery["unavailable"]
-        else f"Deferred by the mail server: {delivery['deferred']}."
-        if delivery["deferred"]
+        f"Delivery stopped: {delivery.unavailable}."
+        if delivery.unavailable
+        else f"Deferred by the mail server: {delivery.deferred}."
+        if delivery.deferred
         else None
     )
     if later:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from journey.cli._app import DryRun, NowOption, app, database_url, now_from
+from journey.cli._app import DryRun, NowOption, app, cohort_now, database_url, now_from
 
 
 @app.command()
@@ -17,6 +17,7 @@ def remind(now: NowOption = None, dry_run: DryRun = False) -> None:
     outbox folder is unavailable (try again later; the notices stay pending), 1 when
     notices failed for good.
 
+    \b
     Example: journey remind --now 2026-11-06T09:00
     """
     from journey.cli.runner import run_remind
@@ -35,6 +36,7 @@ def upcoming(
 ) -> None:
     """List what will be sent, without sending: queued notices, then the next N days.
 
+    \b
     Example: journey upcoming --days 14 --cohort mk-2026
     """
     from journey.cli.console import PLAIN_AFTER, console, upcoming_plain, upcoming_table
@@ -42,7 +44,8 @@ def upcoming(
     from journey.services.upcoming import upcoming as list_upcoming
 
     with session_scope(database_url()) as session:
-        rows = list_upcoming(session=session, now=now_from(now), days=days, cohort_id=cohort)
+        at = cohort_now(session, cohort, now) if cohort else now_from(now)
+        rows = list_upcoming(session=session, now=at, days=days, cohort_id=cohort)
     if not rows:
         typer.echo(f"Nothing to send in the next {days} days.")
         return
@@ -61,8 +64,11 @@ def serve() -> None:
     deliver-notices and funder-report to run from the Prefect UI. The zones and the
     record form's milestones are read at start: restart it after importing a cohort in a
     new time zone or on a programme of its own (journey deploy --pool keeps them current
-    by itself). Needs a Prefect server (PREFECT_API_URL).
+    by itself). Needs a Prefect server: PREFECT_API_URL, or the one `journey server start`
+    runs.
 
+    \b
+    Example: journey server start && journey serve
     Example: PREFECT_API_URL=http://127.0.0.1:4200/api journey serve
     """
     from journey.cli.runner import run_serve
@@ -84,6 +90,7 @@ def demo(
     along the way, and the funder's report is written to report.md and report.html in the
     folder. The folder is emptied first, so it must be new, empty, or a previous demo's.
 
+    \b
     Example: journey demo --dir /tmp/journey-demo
     """
     from journey.cli.demo.run import run_demo

@@ -10,17 +10,7 @@ from typing import Annotated
 
 import typer
 
-from journey.cli._app import app
-
-server_app = typer.Typer(
-    help="A Prefect server of your own on this machine, in the background. While it runs, "
-    "launch, remind, serve and person export/forget record their runs there (browsable in "
-    "its UI) instead of starting Prefect's ephemeral API each time. An explicit "
-    "PREFECT_API_URL always wins.\n\n"
-    "Example: journey server start",
-    no_args_is_help=True,
-)
-app.add_typer(server_app, name="server")
+from journey.cli._app import server_app
 
 
 def _since(started: str) -> str:
@@ -41,6 +31,7 @@ def server_start(
     wait until it answers, and remember it, so later flow commands report to it. Says so
     if it is already running. Its output goes to server.log in the same folder.
 
+    \b
     Example: journey server start --port 4200
     """
     from journey import local_server
@@ -68,6 +59,7 @@ def server_status() -> None:
     """Say whether the server started by `journey server start` is running (exit 0) or
     not (exit 1; a record left by a server that is gone is removed).
 
+    \b
     Example: journey server status
     """
     from journey import local_server
@@ -101,6 +93,7 @@ def server_stop() -> None:
     SIGKILL after 20 s) and forget it. Only that process is ever signalled, and only while
     it still is a Prefect server.
 
+    \b
     Example: journey server stop
     """
     from journey import local_server

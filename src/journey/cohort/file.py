@@ -1,6 +1,6 @@
 """A cohort's input files, read and validated into a :class:`~journey.cohort.specs.CohortSpec`.
 
-``read_cohort`` reads the cohort YAML file (format in DESIGN.md) and its roster (a CSV
+``read_cohort`` reads the cohort YAML file (format in docs/DESIGN.md) and its roster (a CSV
 file, or a ``trainees:`` list in the cohort file), checks everything, and raises
 :class:`~journey.errors.InvalidInput` listing every problem as ``file:row: field: message``.
 It writes nothing.

@@ -1,7 +1,7 @@
 """Who pays for which place: the lines ``journey cohort import`` prints about places.
 
 At least one free place per member institution, a fee for the others, some places
-subsidised by a funder (DESIGN: the Two-Day Training).
+subsidised by a funder (docs/DESIGN.md, "Cohort file").
 """
 
 from __future__ import annotations

@@ -88,7 +88,8 @@ def column_length(*columns: InstrumentedAttribute[Any]) -> int:
     lengths = []
     for column in columns:
         column_type = column.type
-        assert isinstance(column_type, String) and column_type.length is not None
+        if not isinstance(column_type, String) or column_type.length is None:
+            raise TypeError(f"{column}: not a text column with a length")
         lengths.append(column_type.length)
     return min(lengths)
 
@@ -96,7 +97,8 @@ def column_length(*columns: InstrumentedAttribute[Any]) -> int:
 def column_digits(column: InstrumentedAttribute[Any]) -> tuple[int, int]:
     """A NUMERIC column's (digits, of which after the point), read from the model."""
     column_type = column.type
-    assert isinstance(column_type, Numeric) and column_type.precision is not None
+    if not isinstance(column_type, Numeric) or column_type.precision is None:
+        raise TypeError(f"{column}: not a NUMERIC column with a precision")
     return column_type.precision, column_type.scale or 0
 
 

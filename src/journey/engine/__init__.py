@@ -13,15 +13,7 @@ report asks this package; nothing else decides due dates.
 """
 
 from journey.engine.keys import notice_key
-from journey.engine.notices import (
-    PlannedNotice,
-    Planner,
-    due_notices,
-    effective_from,
-    live_notices,
-    notices_between,
-    planned_notices,
-)
+from journey.engine.notices import PlannedNotice, Planner, effective_from
 from journey.engine.timeline import (
     DEFAULT_TIMEZONE,
     CohortPlan,
@@ -50,18 +42,14 @@ __all__ = [
     "State",
     "TraineeRecord",
     "applies",
-    "due_notices",
     "effective_from",
     "eligibility",
     "evaluate",
     "is_done",
-    "live_notices",
     "local_date",
     "local_moment",
     "notice_key",
-    "notices_between",
     "occurrence",
     "occurrences",
-    "planned_notices",
     "zone",
 ]

@@ -4,15 +4,15 @@ Trainees of a cohort share their timings: who they are only changes the key and 
 milestones they have done. :class:`Planner` times each milestone's rules once per way the
 milestone falls (a learning set's sessions, say) and puts them together once per shape of
 trainee (follow-up or not, learning set, mentor or not), so planning a cohort costs one
-pass over its rules plus a few dictionary steps per trainee.
-The module functions are one-trainee shortcuts over a throwaway planner.
+pass over its rules plus a few dictionary steps per trainee. (For one trainee, a planner
+is built for them alone: ``Planner(programme, plan).due(trainee, now)``.)
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from journey.engine.keys import rule_suffix, trainee_prefix
@@ -24,6 +24,7 @@ from journey.engine.timeline import (
     local_moment,
     occurrences,
 )
+from journey.errors import ProgrammeError
 from journey.programme import NoticeRule, Programme
 
 LATE_FOR_OVERDUE = timedelta(days=7)  # an overdue nudge stays worth sending this long
@@ -47,7 +48,8 @@ class PlannedNotice:
 def _rule_timing(occ: Occurrence, rule: NoticeRule, tz: str) -> tuple[datetime, datetime]:
     """(due_at, useful_until) of one rule for one occurrence."""
     if rule.from_window_open:
-        assert occ.opens_on is not None
+        if occ.opens_on is None:  # the programme's validation lets no rule get here
+            raise ProgrammeError(f"{occ.milestone.id}: {rule.at}: open@ needs a window")
         due_at = local_moment(occ.opens_on, rule.clock, tz)
         useful = local_moment(occ.on + timedelta(days=1), time(0), tz)
     elif rule.day_offset > 0:
@@ -80,9 +82,8 @@ class _Schedule:
 class Planner:
     """One cohort's notices, worked out once per shape of trainee.
 
-    Its answers are those of the module functions (:func:`planned_notices`,
-    :func:`live_notices`, :func:`due_notices`, :func:`notices_between`) for the same
-    programme, plan and trainee; it only remembers what trainees of one shape share.
+    Its answers for a trainee depend only on the programme, the plan and that trainee: it
+    only remembers what trainees of one shape share.
     """
 
     def __init__(self, programme: Programme, plan: CohortPlan) -> None:
@@ -152,21 +153,7 @@ class Planner:
         self, trainee: TraineeRecord, notices: tuple[PlannedNotice, ...], skip: set[str]
     ) -> list[PlannedNotice]:
         prefix = trainee_prefix(self.plan.cohort_id, trainee.ref)
-        return [
-            PlannedNotice(
-                prefix + n.key,
-                n.milestone,
-                n.rule,
-                n.occurrence,
-                n.to,
-                n.template,
-                n.due_at,
-                n.useful_until,
-                n.attach_ics,
-            )
-            for n in notices
-            if n.milestone not in skip
-        ]
+        return [replace(n, key=prefix + n.key) for n in notices if n.milestone not in skip]
 
     def _done(self, trainee: TraineeRecord) -> set[str]:
         if not trainee.done:
@@ -189,11 +176,18 @@ class Planner:
         return self._keyed(trainee, live, self._done(trainee)) if live else []
 
     def live(self, trainee: TraineeRecord) -> list[PlannedNotice]:
-        """Planned notices still to count (see :func:`live_notices`)."""
+        """Planned notices still to count: trainee active, milestone not done, rule in effect.
+
+        A notice is never due before its rule's effective time (the cohort's launch, or
+        when the rule was first seen) nor before the trainee's ``active_from`` (a late
+        join, a reinstatement), so a late launch, a late rule or a late joiner sends
+        nothing for moments already past. Whether a late notice is still worth sending is
+        ``useful_until``'s call.
+        """
         return self._live_slice(trainee, 0, None)
 
     def due(self, trainee: TraineeRecord, now: datetime) -> list[PlannedNotice]:
-        """Notices due by ``now`` (see :func:`live_notices`)."""
+        """Notices due by ``now`` (see :meth:`live`)."""
         return self._live_slice(trainee, 0, bisect_right(self._schedule(trainee).live_due, now))
 
     def between(
@@ -204,47 +198,9 @@ class Planner:
         return self._live_slice(trainee, bisect_right(times, start), bisect_right(times, end))
 
 
-def planned_notices(
-    programme: Programme, plan: CohortPlan, trainee: TraineeRecord
-) -> list[PlannedNotice]:
-    """Every notice the programme plans for this trainee, done or not, sorted by due time."""
-    return Planner(programme, plan).planned(trainee)
-
-
 def effective_from(plan: CohortPlan, milestone: str, rule: str) -> datetime | None:
     """When a rule starts to count for the cohort: its launch, or later if the rule came later."""
     if plan.launched_at is None:
         return None
     adopted = plan.rule_adopted.get(f"{milestone}/{rule}")
     return max(plan.launched_at, adopted) if adopted else plan.launched_at
-
-
-def live_notices(
-    programme: Programme, plan: CohortPlan, trainee: TraineeRecord
-) -> list[PlannedNotice]:
-    """Planned notices still to count: trainee active, milestone not done, rule in effect.
-
-    A notice is never due before its rule's effective time (the cohort's launch, or when
-    the rule was first seen) nor before the trainee's ``active_from`` (a late join, a
-    reinstatement), so a late launch, a late rule or a late joiner sends nothing for
-    moments already past. Whether a late notice is still worth sending is ``useful_until``'s call.
-    """
-    return Planner(programme, plan).live(trainee)
-
-
-def due_notices(
-    programme: Programme, plan: CohortPlan, trainee: TraineeRecord, now: datetime
-) -> list[PlannedNotice]:
-    """Notices due by ``now`` (see :func:`live_notices`)."""
-    return Planner(programme, plan).due(trainee, now)
-
-
-def notices_between(
-    programme: Programme,
-    plan: CohortPlan,
-    trainee: TraineeRecord,
-    start: datetime,
-    end: datetime,
-) -> list[PlannedNotice]:
-    """Notices that will come due in (start, end] if nothing changes."""
-    return Planner(programme, plan).between(trainee, start, end)

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from journey.errors import ProgrammeError
 from journey.programme import Milestone, Programme, parse_span
 
 DEFAULT_TIMEZONE = "Europe/London"
@@ -85,9 +86,10 @@ def _slots_for(m: Milestone, plan: CohortPlan, trainee: TraineeRecord) -> tuple[
         slots = plan.training
     elif m.sessions == "graduation":
         slots = (plan.graduation,) if plan.graduation else ()
+    elif trainee.learning_set_id is None or m.session is None:  # in no set: no set sessions
+        slots = ()
     else:
-        sessions = plan.learning_sets.get(trainee.learning_set_id or -1, ())
-        assert m.session is not None
+        sessions = plan.learning_sets.get(trainee.learning_set_id, ())
         slots = (sessions[m.session - 1],) if len(sessions) >= m.session else ()
     live = tuple(s for s in slots if not s.cancelled)
     return live or None
@@ -116,7 +118,8 @@ def occurrence(m: Milestone, plan: CohortPlan, trainee: TraineeRecord) -> Occurr
         opens = base + parse_span(m.window.opens)
         closes = base + parse_span(m.window.closes)
         return Occurrence(m, closes, closes, opens, ())
-    assert m.after_training is not None
+    if m.after_training is None:  # the programme's validation lets no milestone get here
+        raise ProgrammeError(f"milestone {m.id!r}: give one of sessions, after_training or window")
     on = base + parse_span(m.after_training)
     return Occurrence(m, on, on, None, ())
 

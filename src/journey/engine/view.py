@@ -15,6 +15,7 @@ from journey.engine.timeline import (
     is_done,
     local_date,
 )
+from journey.errors import ProgrammeError
 from journey.programme import Programme, Requirement
 
 DUE_SOON = timedelta(days=14)  # a milestone this close counts as due
@@ -49,12 +50,6 @@ class JourneyView:
     eligible: bool | None  # None when graduation does not apply
     missing: tuple[str, ...]
     notices_due: tuple[PlannedNotice, ...]
-
-    def state_of(self, milestone_id: str) -> State:
-        for view in self.milestones:
-            if view.id == milestone_id:
-                return view.state
-        raise KeyError(milestone_id)
 
 
 def _state(occ: Occurrence, trainee: TraineeRecord, now: datetime, tz: str) -> State:
@@ -94,7 +89,8 @@ def _requirement(
         return f"{title} (every session)" if req.all_sessions else title
     members = [m.id for m in programme.milestones if m.group == req.group and m.id in occ_by_id]
     have = sum(1 for mid in members if mid in done)
-    assert req.at_least is not None
+    if req.at_least is None:  # the programme's validation lets no requirement get here
+        raise ProgrammeError(f"graduation: the requirement of group {req.group!r} needs at_least")
     if have >= req.at_least:
         return None
     return f"{req.at_least} of {len(members)} {req.group} milestones ({have} so far)"

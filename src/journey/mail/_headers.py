@@ -3,6 +3,9 @@
 People's text reaches a header only through :func:`sanitize_header`, so a name can never
 start a header of its own. Short ASCII goes as it is; long ASCII is folded at its spaces;
 anything else is encoded (RFC 2047). A URL header is neither: see :func:`unsubscribe`.
+
+The calendar keeps its lines whole with :func:`unbroken` too: this module imports nothing
+of the package, so ``render`` and ``calendar`` both import it, and neither the other.
 """
 
 from __future__ import annotations
@@ -19,20 +22,25 @@ MAX_LINE = 998  # RFC 5322: no line may be longer, CRLF excluded
 _LONGEST_WORD = 900  # a word this long goes through the standard library's folding
 _SHORT = 80  # a header line this long (CRLF included) goes as it is
 _ADDR_SPEC = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+")
+_BREAKING = frozenset({"Cc", "Zl", "Zp"})  # control characters, line and paragraph separators
+
+
+def unbroken(text: str) -> str:
+    """``text`` with every control character and line or paragraph separator as a space,
+    so it cannot end the header or calendar line it is written on. Nothing else changes:
+    a calendar TEXT value keeps its spacing (see :func:`sanitize_header` for headers)."""
+    if text.isprintable():  # no control characters or separators: the common case
+        return text
+    return "".join(" " if unicodedata.category(char) in _BREAKING else char for char in text)
 
 
 def sanitize_header(value: str) -> str:
     """Make text safe for a mail header: no CR/LF or other control characters, one line.
 
-    Line and paragraph separators and every control character become spaces; runs of
-    whitespace collapse to one space; the ends are stripped.
+    Line and paragraph separators and every control character become spaces
+    (:func:`unbroken`); runs of whitespace collapse to one space; the ends are stripped.
     """
-    if value.isprintable():  # no control characters or separators: the common case
-        return " ".join(value.split())
-    cleaned = "".join(
-        " " if unicodedata.category(char) in {"Cc", "Zl", "Zp"} else char for char in value
-    )
-    return " ".join(cleaned.split())
+    return " ".join(unbroken(value).split())
 
 
 def addr_spec(addr: str, key: str) -> str:

@@ -14,15 +14,15 @@ back with one (icalendar), generated text included.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from journey.mail._headers import sanitize_header, unbroken
+
 PRODID = "-//Leadership Journey//journey//EN"
 LINE_OCTETS = 75  # longest content line before folding, CRLF excluded (RFC 5545 3.1)
 _TEXT_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n"})
-_BREAKING = {"Cc", "Zl", "Zp"}  # control characters, line and paragraph separators
 _PARAM_SWAPS = str.maketrans({'"': "'", "\\": "/"})
 
 
@@ -47,25 +47,21 @@ def _utc(value: datetime, what: str) -> str:
     return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _unbroken(text: str) -> str:
-    """``text`` with control characters and line or paragraph separators as spaces."""
-    if text.isprintable():
-        return text
-    return "".join(" " if unicodedata.category(c) in _BREAKING else c for c in text)
-
-
 def _text(value: str) -> str:
     """A TEXT value: newlines (any style) as ``\\n``; backslash, ``;`` and ``,`` escaped;
-    other control characters and line or paragraph separators as spaces."""
-    return _unbroken(value.replace("\r\n", "\n").replace("\r", "\n").translate(_TEXT_ESCAPES))
+    other control characters and line or paragraph separators as spaces (:func:`unbroken`).
+
+    Escaping (RFC 5545 3.3.11) is this value type's own; spacing is kept as written, unlike
+    a mail header's (:func:`sanitize_header`), so a title's bytes do not change here."""
+    return unbroken(value.replace("\r\n", "\n").replace("\r", "\n").translate(_TEXT_ESCAPES))
 
 
 def _param(text: str) -> str:
-    """A quoted parameter value (CN) on one line. A double quote cannot appear in one, so it
-    becomes ``'``; a backslash, which some readers take as an escape and RFC 5545 does not,
-    becomes ``/``; ``^`` is written ``^^`` (RFC 6868); breaks become spaces."""
-    kept = _unbroken(text.translate(_PARAM_SWAPS))
-    return '"' + " ".join(kept.split()).replace("^", "^^") + '"'
+    """A quoted parameter value (CN) on one line, made as a header's is (breaks as spaces,
+    runs of spaces as one). A double quote cannot appear in one, so it becomes ``'``; a
+    backslash, which some readers take as an escape and RFC 5545 does not, becomes ``/``;
+    ``^`` is written ``^^`` (RFC 6868)."""
+    return '"' + sanitize_header(text.translate(_PARAM_SWAPS)).replace("^", "^^") + '"'
 
 
 def _address(email: str) -> str:

@@ -1,7 +1,8 @@
 """Render a notice from its templates, and wrap it in an email message.
 
 Each notice kind ``K`` is a pair of templates in ``templates/``: ``K.txt`` and ``K.html``.
-Both extend a shared layout (``_layout.txt``, ``_layout.html``). The subject is the
+Both extend a shared layout (``_layout.txt``, ``_layout.html``; a notice to the organiser
+extends ``_organiser.*``, which signs it from the system). The subject is the
 ``{% block subject %}`` of ``K.txt``: it is rendered first, on its own, made one line, and
 then passed to both bodies as ``subject``.
 

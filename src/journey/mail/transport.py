@@ -25,7 +25,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import aiosmtplib
 
@@ -45,6 +45,7 @@ __all__ = [
 
 Sleep = Callable[[float], Awaitable[None]]
 OnResult = Callable[["SendResult"], None]
+_T = TypeVar("_T")
 
 # The line dropped or timed out: try again on a fresh connection.
 _LINE_ERRORS = (
@@ -65,11 +66,6 @@ class Outgoing:
 
     notice_id: int
     build: Callable[[], Mail]
-
-    @classmethod
-    def ready(cls, notice_id: int, mail: Mail) -> Outgoing:
-        """A message built already."""
-        return cls(notice_id, lambda: mail)
 
 
 @dataclass(frozen=True)
@@ -144,28 +140,55 @@ def _client(settings: Settings) -> aiosmtplib.SMTP:
     )
 
 
+@dataclass(frozen=True)
+class _TryAgain:
+    """A try that failed in a way worth another (a 4xx reply, a dropped line): why."""
+
+    detail: str
+
+
+async def _with_backoff(
+    attempt: Callable[[int], Awaitable[_T | _TryAgain]], delays: Sequence[float], sleep: Sleep
+) -> _T | _TryAgain:
+    """``attempt(0)``, then again after each back-off delay while it says :class:`_TryAgain`;
+    the first other outcome, or the last :class:`_TryAgain` once every delay is spent. The one
+    retry policy of both connecting and sending; an error ``attempt`` raises ends it."""
+    outcome = await attempt(0)
+    for number, delay in enumerate(delays, start=1):
+        if not isinstance(outcome, _TryAgain):
+            break
+        await sleep(delay)
+        outcome = await attempt(number)
+    return outcome
+
+
 async def _connect(client: aiosmtplib.SMTP, settings: Settings, sleep: Sleep) -> None:
     """Open the batch's connection, with the back-off delays; else raise SmtpUnavailable."""
     where = f"{settings.smtp_host}:{settings.effective_smtp_port}"
     delays = settings.smtp_retry_delays
-    last = ""
-    for attempt in range(len(delays) + 1):
-        if attempt:
-            await sleep(delays[attempt - 1])
-        try:
-            await client.connect()
-            return
-        except aiosmtplib.SMTPAuthenticationError as exc:
-            user = settings.smtp_username
-            problem = f"the SMTP server at {where} refused the login for {user!r}"
-            raise SmtpUnavailable(f"{problem}: {_reply(exc.code, exc.message)}") from None
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            permanent, detail = _classify(exc)
-            if permanent:
-                raise SmtpUnavailable(f"the SMTP server at {where} said: {detail}") from None
-            last = detail
-    tries = len(delays) + 1
-    raise SmtpUnavailable(f"could not reach the SMTP server at {where} ({tries} tries): {last}")
+    outcome = await _with_backoff(lambda _: _connect_once(client, settings, where), delays, sleep)
+    if isinstance(outcome, _TryAgain):
+        tries = len(delays) + 1
+        problem = f"could not reach the SMTP server at {where} ({tries} tries)"
+        raise SmtpUnavailable(f"{problem}: {outcome.detail}")
+
+
+async def _connect_once(
+    client: aiosmtplib.SMTP, settings: Settings, where: str
+) -> _TryAgain | None:
+    """One try at connecting: None once connected; SmtpUnavailable when it never can be."""
+    try:
+        await client.connect()
+    except aiosmtplib.SMTPAuthenticationError as exc:
+        user = settings.smtp_username
+        problem = f"the SMTP server at {where} refused the login for {user!r}"
+        raise SmtpUnavailable(f"{problem}: {_reply(exc.code, exc.message)}") from None
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        permanent, detail = _classify(exc)
+        if permanent:
+            raise SmtpUnavailable(f"the SMTP server at {where} said: {detail}") from None
+        return _TryAgain(detail)
+    return None
 
 
 async def _deliver(
@@ -178,26 +201,34 @@ async def _deliver(
 ) -> SendResult:
     """Send one message, retrying 4xx replies and dropped lines after each back-off delay."""
     delays = settings.smtp_retry_delays
-    detail = ""
-    for attempt in range(len(delays) + 1):
-        if attempt:
-            await sleep(delays[attempt - 1])
-        try:
-            if not client.is_connected:
-                await client.connect()
-            refused, _ = await client.sendmail(envelope_from, mail.recipients, mail.data)
-        except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
-            permanent, detail = _classify(exc)
-            if permanent and isinstance(exc, aiosmtplib.SMTPSenderRefused):
-                raise _SenderRefused(detail, attempt + 1) from None
-            if isinstance(exc, _LINE_ERRORS):
-                client.close()
-            if permanent:
-                return SendResult(notice_id, "failed", detail, attempt + 1)
-            continue
-        partly = "; ".join(f"{redact(rcpt)}: {_reply(*reply)}" for rcpt, reply in refused.items())
-        return SendResult(notice_id, "sent", partly or None, attempt + 1)
-    return SendResult(notice_id, "retry", detail, len(delays) + 1)
+    outcome = await _with_backoff(
+        lambda attempt: _send_once(client, notice_id, mail, envelope_from, attempt), delays, sleep
+    )
+    if isinstance(outcome, _TryAgain):
+        return SendResult(notice_id, "retry", outcome.detail, len(delays) + 1)
+    return outcome
+
+
+async def _send_once(
+    client: aiosmtplib.SMTP, notice_id: int, mail: Mail, envelope_from: str, attempt: int
+) -> SendResult | _TryAgain:
+    """One try at sending (``attempt`` counts from 0), reconnecting first if the line dropped.
+    A 5xx to MAIL FROM raises :class:`_SenderRefused`: it is no message's fault."""
+    try:
+        if not client.is_connected:
+            await client.connect()
+        refused, _ = await client.sendmail(envelope_from, mail.recipients, mail.data)
+    except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
+        permanent, detail = _classify(exc)
+        if permanent and isinstance(exc, aiosmtplib.SMTPSenderRefused):
+            raise _SenderRefused(detail, attempt + 1) from None
+        if isinstance(exc, _LINE_ERRORS):
+            client.close()
+        if permanent:
+            return SendResult(notice_id, "failed", detail, attempt + 1)
+        return _TryAgain(detail)
+    partly = "; ".join(f"{redact(rcpt)}: {_reply(*reply)}" for rcpt, reply in refused.items())
+    return SendResult(notice_id, "sent", partly or None, attempt + 1)
 
 
 def _build(item: Outgoing) -> Mail | SendResult:

@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session
 
 from journey.engine import Occurrence, Planner, eligibility, local_date, occurrence
 from journey.mail.render import DigestGroup, EventInfo, NoticeContext
-from journey.models import CohortEvent, Enrolment, EventKind, LearningSet, Mentor, Notice, Person
+from journey.models import (
+    CohortEvent,
+    Enrolment,
+    EventKind,
+    LearningSet,
+    Mentor,
+    Notice,
+    Person,
+    RecipientRole,
+)
 from journey.services.digest import group
 from journey.services.invitations import calendar_entries
 from journey.services.loading import LoadedCohort, LoadedTrainee, load_cohorts, load_trainees
@@ -163,10 +172,10 @@ def _sessions(
     live = [e for e in loaded.events if not e.cancelled]
     title = loaded.cohort.title
     if notice.milestone is None:
-        if notice.recipient_role == "facilitator" and lset is not None:
+        if notice.recipient_role == RecipientRole.FACILITATOR and lset is not None:
             chosen = [e for e in live if e.learning_set_id == lset.id]
             return tuple(_event_info(loaded, e, f"{lset.name}, session {e.number}") for e in chosen)
-        if notice.recipient_role != "trainee":
+        if notice.recipient_role != RecipientRole.TRAINEE:
             return ()
         chosen = [e for e in live if e.kind is EventKind.TRAINING]
         if any(e.starts_at > notice.due_at for e in chosen):
@@ -216,7 +225,7 @@ def _learning_set(
     """The trainee's set, or the set a facilitator leads."""
     if enrolment is not None and enrolment.learning_set_id is not None:
         return world.sets.get(enrolment.learning_set_id)
-    if notice.recipient_role == "facilitator":
+    if notice.recipient_role == RecipientRole.FACILITATOR:
         led = [
             s
             for s in world.sets.values()
@@ -291,6 +300,7 @@ def _graduation(
 
 def _people_for(world: World, notice: Notice, recipient: Person) -> tuple[str, ...]:
     """A mentor's trainees, or a facilitator's set members (for assignment notices)."""
-    if notice.milestone is not None or notice.recipient_role not in ("mentor", "facilitator"):
+    staff = (RecipientRole.MENTOR, RecipientRole.FACILITATOR)
+    if notice.milestone is not None or notice.recipient_role not in staff:
         return ()
     return world.led_by(notice.cohort_id, notice.recipient_role, recipient.id)

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journey.engine import local_date
+from journey.engine import applies, local_date
 from journey.engine.keys import change_key
 from journey.errors import JourneyError, UnknownCohort, UnknownSession
-from journey.models import Cohort, CohortEvent, EventKind, LearningSet
+from journey.models import Cohort, CohortEvent, EventKind, LearningSet, RecipientRole
 from journey.programme import Milestone, Programme
 from journey.services.history import note
 from journey.services.loading import (
@@ -28,7 +27,7 @@ from journey.services.loading import (
     load_cohort,
     load_trainees,
 )
-from journey.services.outbox import insert_new, notice_row
+from journey.services.outbox import NoticeRow, insert_new, notice_row
 
 UPDATED, CANCELLED = "session-updated", "session-cancelled"
 
@@ -37,8 +36,7 @@ def milestone_for(programme: Programme, event: CohortEvent, trainee: LoadedTrain
     """The first milestone (in programme order) whose session this is, for this trainee."""
     record = trainee.record
     for m in programme.milestones:
-        applies = m.applies_to == "all" or record.follow_up
-        if applies and _concerns(m, event, record.learning_set_id):
+        if applies(m, record) and _concerns(m, event, record.learning_set_id):
             return m.id
     return None
 
@@ -83,7 +81,7 @@ def _row(
     trainee: LoadedTrainee,
     milestone: str,
     now: datetime,
-) -> dict[str, Any]:
+) -> NoticeRow:
     template = CANCELLED if event.cancelled else UPDATED
     on = local_date(event.starts_at, tz)
     key = change_key(cohort_id, trainee.enrolment.id, milestone, template, event.sequence, on)
@@ -92,7 +90,7 @@ def _row(
         cohort_id=cohort_id,
         enrolment_id=trainee.enrolment.id,
         person_id=trainee.enrolment.person_id,
-        role="trainee",
+        role=RecipientRole.TRAINEE,
         template=template,
         milestone=milestone,
         rule=f"{template}-{event.sequence}>trainee",

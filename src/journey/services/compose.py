@@ -85,13 +85,11 @@ def _context_of(world: World, notice: Notice, items: list[Notice]) -> NoticeCont
 def _judge_digest(world: World, digest: Notice, items: list[Notice], now: datetime) -> Verdict:
     """A digest goes with the held notices still worth telling, bound to it; the others are
     cancelled or skipped here, each with its reason. With none left it is cancelled."""
-    recipient = world.person(digest.person_id)
-    refused = _refused(recipient)
-    if refused is not None:  # what it held goes with it
+    recipient = _addressee(world, digest.person_id)
+    if isinstance(recipient, str):  # refused: what it held goes with it
         for item in items:
-            item.status, item.last_error, item.digest_id = NoticeStatus.CANCELLED, refused, None
-        return Verdict(digest, cancel=refused)
-    assert recipient is not None  # _refused says so
+            item.status, item.last_error, item.digest_id = NoticeStatus.CANCELLED, recipient, None
+        return Verdict(digest, cancel=recipient)
     told = []
     for item in items:
         verdict = _judge_item(world, item, now)
@@ -115,7 +113,7 @@ def _judge_item(world: World, item: Notice, now: datetime) -> Verdict:
     if not trainee.record.active and item.template != WITHDRAWN_NEWS:
         return Verdict(item, cancel=WITHDREW)
     if item.milestone is not None:
-        reason = _stale(world.cohorts[item.cohort_id], trainee, item)
+        reason = _stale(world.cohorts[item.cohort_id], trainee, item, item.milestone)
         if reason:
             return Verdict(item, cancel=reason)
     if item.useful_until <= now:
@@ -123,57 +121,59 @@ def _judge_item(world: World, item: Notice, now: datetime) -> Verdict:
     return Verdict(item)
 
 
-def _refused(recipient: Person | None) -> str | None:
-    """Why nothing may be sent to this person: erased, or opted out (None: it may)."""
+def _addressee(world: World, person_id: int | None) -> Person | str:
+    """The person a notice goes to, or why nothing may be sent to them: erased, or opted
+    out of email."""
+    recipient = world.person(person_id)
     if recipient is None or recipient.email is None or recipient.erased_at is not None:
         return "recipient erased"
-    return OPTED_OUT if recipient.opted_out_at is not None else None
+    return OPTED_OUT if recipient.opted_out_at is not None else recipient
 
 
 def _judge_one(world: World, notice: Notice, now: datetime) -> Verdict:
-    recipient = world.person(notice.person_id)
-    refused = _refused(recipient)
-    if refused is not None:
-        return Verdict(notice, cancel=refused)
-    assert recipient is not None  # _refused says so
+    recipient = _addressee(world, notice.person_id)
+    if isinstance(recipient, str):
+        return Verdict(notice, cancel=recipient)
     loaded = world.cohorts[notice.cohort_id]
     trainee = world.trainees.get(notice.enrolment_id) if notice.enrolment_id else None
     if trainee is not None and not trainee.record.active:
         return Verdict(notice, cancel=WITHDREW)
     if notice.milestone is not None and trainee is not None:
-        reason = _stale(loaded, trainee, notice)
+        reason = _stale(loaded, trainee, notice, notice.milestone)
         if reason:
             return Verdict(notice, cancel=reason)
-        if notice.event_id is not None and not _invited(world, loaded, trainee, notice):
+        if notice.event_id is not None and not _invited(world, loaded, trainee, notice.milestone):
             return Verdict(notice, cancel=NEVER_INVITED)
     if notice.useful_until <= now:
         return Verdict(notice, skip="no longer useful: sent too late")
     return Verdict(notice, context=build_context(world, loaded, trainee, notice, recipient))
 
 
-def _invited(world: World, loaded: LoadedCohort, trainee: LoadedTrainee, notice: Notice) -> bool:
-    """Whether the trainee of a change notice had a calendar entry for its session."""
-    assert notice.milestone is not None
-    kind = loaded.programme.milestone(notice.milestone).sessions or ""
+def _invited(world: World, loaded: LoadedCohort, trainee: LoadedTrainee, milestone: str) -> bool:
+    """Whether the trainee of a change notice (about ``milestone``'s session) had a calendar
+    entry for its session."""
+    kind = loaded.programme.milestone(milestone).sessions or ""
     return was_invited(
         world.invited,
         trainee.enrolment.id,
-        notice.milestone,
+        milestone,
         kind,
         trainee.record.active_from is not None,
     )
 
 
-def _stale(loaded: LoadedCohort, trainee: LoadedTrainee, notice: Notice) -> str | None:
-    """Why a milestone's notice must not go any more (None if it still should)."""
-    assert notice.milestone is not None
+def _stale(
+    loaded: LoadedCohort, trainee: LoadedTrainee, notice: Notice, milestone_id: str
+) -> str | None:
+    """Why a notice about ``milestone_id`` (its milestone) must not go any more (None if it
+    still should)."""
     if notice.event_id is not None:  # about a session that moved or was cancelled
         event = next((e for e in loaded.events if e.id == notice.event_id), None)
         if event is None or f"seq{event.sequence}" != notice.occurrence:
             return "superseded by a later change to the session"
         return None
     try:
-        milestone = loaded.programme.milestone(notice.milestone)
+        milestone = loaded.programme.milestone(milestone_id)
     except KeyError:
         return "milestone no longer in the programme"
     occ = occurrence(milestone, loaded.plan, trainee.record)

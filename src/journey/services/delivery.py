@@ -24,7 +24,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
@@ -223,6 +223,9 @@ def _give_back(
         logger.warning("could not release the batch's claims", exc_info=True)
 
 
+BatchRunner = Callable[[datetime, str], DeliveryResult]  # (claim time, worker) -> one batch
+
+
 def deliver_all(
     *,
     url: str,
@@ -230,20 +233,37 @@ def deliver_all(
     now: datetime,
     worker: str | None = None,
     max_batches: int | None = None,
+    run_batch: BatchRunner | None = None,
+    into: DeliveryResult | None = None,
 ) -> DeliveryResult:
-    """Deliver batch after batch until nothing due is left (or the server is down)."""
+    """Deliver batch after batch until nothing due is left (or the server is down).
+
+    The one delivery loop: the flows run it with ``run_batch`` the ``deliver-batch`` task
+    (one Prefect task per batch, never per notice); by default each batch is
+    :func:`deliver_batch` on the run's clock. ``into`` is the total to count the batches
+    into, for a caller that must still see what was sent when a batch raises.
+    """
     worker = worker or worker_name()
-    clock = RunClock(now)
-    total = DeliveryResult(destination(settings))
+    clock = RunClock(now)  # each batch is leased from when it is claimed
+    total = DeliveryResult(destination(settings)) if into is None else into
+    if run_batch is None:
+        run_batch = partial(_batch_on, url, settings, clock)
     while max_batches is None or total.batches < max_batches:
-        batch = deliver_batch(url=url, settings=settings, now=clock(), worker=worker, clock=clock)
+        batch = run_batch(clock(), worker)
         total.add(batch)
         if batch.batches == 0 or batch.unavailable:
             break
     return total
 
 
+def _batch_on(
+    url: str, settings: Settings, clock: RunClock, now: datetime, worker: str
+) -> DeliveryResult:
+    return deliver_batch(url=url, settings=settings, now=now, worker=worker, clock=clock)
+
+
 __all__ = [
+    "BatchRunner",
     "DeliveryResult",
     "NoticeOutcome",
     "RunClock",

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from journey.engine import local_date
 from journey.engine.keys import digest_key
 from journey.mail.render import DigestGroup, format_date
-from journey.models import Cohort, Notice, NoticeStatus
+from journey.models import Cohort, Notice, NoticeStatus, RecipientRole
 from journey.services.outbox import JOINED_NEWS, WITHDRAWN_NEWS, insert_new, notice_row
 
 DIGEST = "digest"
@@ -61,7 +61,7 @@ def queue_digests(*, session: Session, now: datetime) -> int:
         .where(Notice.status == NoticeStatus.HELD, Notice.due_at <= now, _untold())
         .order_by(Notice.due_at, Notice.id)
     )
-    first: dict[tuple[int, str], tuple[str, str]] = {}
+    first: dict[tuple[int, RecipientRole], tuple[str, str]] = {}
     for person_id, role, cohort_id, _due, tz in rows:
         first.setdefault((person_id, role), (cohort_id, tz))
     digests = [
@@ -78,7 +78,7 @@ def queue_digests(*, session: Session, now: datetime) -> int:
         )
         for (person_id, role), (cohort_id, tz) in first.items()
     ]
-    return insert_new(session, digests) + _reopen(session, [d["key"] for d in digests], now)
+    return insert_new(session, digests) + _reopen(session, [d.key for d in digests], now)
 
 
 def _reopen(session: Session, keys: list[str], now: datetime) -> int:

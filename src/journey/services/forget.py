@@ -27,7 +27,7 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, Engine, func, or_, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from journey.errors import UnknownPerson
+from journey.errors import JourneyError, UnknownPerson
 from journey.models import (
     Enrolment,
     Erasure,
@@ -166,7 +166,8 @@ def forget_person(
         c.text = _scrub(c.text, needles, token)
     person.name, person.email, person.erased_at = token, None, now
     digest = address_hash(session, address, create=True)
-    assert digest is not None  # create=True makes the salt
+    if digest is None:  # create=True makes the salt, so this would be a bug there
+        raise JourneyError("the database's erasure salt could not be made; nothing was forgotten")
     if session.scalar(select(Erasure.id).where(Erasure.salted_hash == digest)) is None:
         session.add(Erasure(salted_hash=digest, erased_at=now))
     note(

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journey.models import Notice, NoticeStatus
+from journey.models import Notice, NoticeStatus, RecipientRole
 
 LAUNCH = "launch"  # stands for the milestone of a welcome in :func:`calendar_entries`
 
@@ -31,7 +31,7 @@ def calendar_entries(session: Session, notices: Sequence[Notice]) -> set[tuple[i
             Notice.enrolment_id.in_(enrolments),
             Notice.status == NoticeStatus.SENT,
             Notice.attach_ics.is_(True),
-            Notice.recipient_role == "trainee",
+            Notice.recipient_role == RecipientRole.TRAINEE,
         )
     )
     return {(e, m or LAUNCH) for e, m in rows if e is not None}

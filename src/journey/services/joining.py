@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,12 +35,13 @@ from journey.models import (
     Mentor,
     Person,
     Place,
+    RecipientRole,
 )
 from journey.services.cohorts import enrol
 from journey.services.history import note
 from journey.services.identity import Renamed, name_problems, people_by_email
 from journey.services.loading import known_cohort_ids
-from journey.services.outbox import JOINED_NEWS, insert_new, notice_row
+from journey.services.outbox import JOINED_NEWS, NoticeRow, insert_new, notice_row
 
 JOIN_NOTICE_USEFUL = timedelta(days=14)
 RENAME_ON_ADD = "add them with --rename"
@@ -90,10 +90,12 @@ def welcome_joiners(
     welcomes, told = [], []
     for e in enrolments:
         e.active_from = joined_at
-        welcomes.append(_notice(cohort.id, e.id, e.person_id, "welcome", "trainee", joined_at, now))
+        welcomes.append(
+            _notice(cohort.id, e.id, e.person_id, "welcome", RecipientRole.TRAINEE, joined_at, now)
+        )
         for role, person_id in (
-            ("mentor", mentors.get(e.mentor_id or 0)),
-            ("facilitator", sets.get(e.learning_set_id or 0)),
+            (RecipientRole.MENTOR, mentors.get(e.mentor_id or 0)),
+            (RecipientRole.FACILITATOR, sets.get(e.learning_set_id or 0)),
         ):
             if person_id is not None:
                 told.append(_notice(cohort.id, e.id, person_id, JOINED_NEWS, role, joined_at, now))
@@ -106,10 +108,10 @@ def _notice(
     enrolment_id: int,
     person_id: int,
     template: str,
-    to: str,
+    to: RecipientRole,
     at: datetime,
     now: datetime,
-) -> dict[str, Any]:
+) -> NoticeRow:
     key = (
         launch_key(cohort_id, str(enrolment_id), template, to)
         if template == "welcome"

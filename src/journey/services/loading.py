@@ -96,6 +96,19 @@ def known_cohort_ids(session: Session) -> list[str]:
     return list(session.scalars(select(Cohort.id).order_by(Cohort.imported_at, Cohort.id)))
 
 
+def stored_cohort(session: Session, cohort_id: str) -> Cohort:
+    """One cohort's row, or :class:`UnknownCohort` (naming those there are)."""
+    found = session.get(Cohort, cohort_id)
+    if found is None:
+        raise UnknownCohort(cohort_id, known=known_cohort_ids(session))
+    return found
+
+
+def cohort_timezone(session: Session, cohort_id: str) -> str | None:
+    """The cohort's time zone, or None if no cohort has that id."""
+    return session.scalar(select(Cohort.timezone).where(Cohort.id == cohort_id))
+
+
 def load_cohort(session: Session, cohort_id: str) -> LoadedCohort:
     """One cohort, or :class:`UnknownCohort`."""
     found = load_cohorts(session, [cohort_id])
@@ -107,7 +120,7 @@ def load_cohort(session: Session, cohort_id: str) -> LoadedCohort:
 def load_trainees(
     session: Session, cohort_ids: Iterable[str], *, active_only: bool = False
 ) -> dict[str, list[LoadedTrainee]]:
-    """Each cohort's trainees with their records: three queries whatever the count."""
+    """Each cohort's trainees with their records: four queries at most, whatever the count."""
     ids = list(cohort_ids)
     query = (
         select(Enrolment)
@@ -129,16 +142,39 @@ def load_trainees(
         ).where(Completion.enrolment_id.in_(enrolled))
     ):
         done[c.enrolment_id][(c.milestone, c.occurrence)] = c.completed_on
-    for m in session.execute(
-        select(
-            MentoringMeeting.enrolment_id, MentoringMeeting.number, MentoringMeeting.met_on
-        ).where(MentoringMeeting.enrolment_id.in_(enrolled))
-    ):
-        done[m.enrolment_id][(f"mentoring-{m.number}", 1)] = m.met_on
+    for enrolment_id, milestone, met_on in _meetings(session, ids):
+        done[enrolment_id][(milestone, 1)] = met_on
     out: dict[str, list[LoadedTrainee]] = {cid: [] for cid in ids}
     for e in enrolments:
         out[e.cohort_id].append(LoadedTrainee(e, trainee_record(e, done[e.id])))
     return out
+
+
+def _meetings(session: Session, cohort_ids: list[str]) -> list[tuple[int, str, date]]:
+    """Mentoring meetings as (enrolment id, milestone, met on): each cohort's programme says
+    which milestone a meeting's number is. A number the programme no longer has (it was
+    changed by a later import) matches no milestone, and is left out."""
+    rows = list(
+        session.execute(
+            select(
+                MentoringMeeting.enrolment_id,
+                Enrolment.cohort_id,
+                MentoringMeeting.number,
+                MentoringMeeting.met_on,
+            )
+            .join(Enrolment, Enrolment.id == MentoringMeeting.enrolment_id)
+            .where(Enrolment.cohort_id.in_(cohort_ids))
+        )
+    )
+    if not rows:
+        return []
+    stored = select(Cohort.id, Cohort.programme).where(Cohort.id.in_({r[1] for r in rows}))
+    meetings = {cid: load_programme(text).meetings for cid, text in session.execute(stored)}
+    return [
+        (enrolment_id, milestone, met_on)
+        for enrolment_id, cohort_id, number, met_on in rows
+        if (milestone := meetings[cohort_id].get(number)) is not None
+    ]
 
 
 def trainee_record(enrolment: Enrolment, done: dict[tuple[str, int], date]) -> TraineeRecord:

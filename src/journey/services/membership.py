@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
@@ -32,10 +31,11 @@ from journey.models import (
     Notice,
     NoticeStatus,
     Person,
+    RecipientRole,
 )
 from journey.services.history import note
 from journey.services.loading import known_cohort_ids
-from journey.services.outbox import WITHDRAWN_NEWS, WITHDREW, insert_new, notice_row
+from journey.services.outbox import WITHDRAWN_NEWS, WITHDREW, NoticeRow, insert_new, notice_row
 
 TOLD_FOR = timedelta(days=14)  # how long the news is worth a line in a digest
 MAX_REASON = 500  # Enrolment.withdrawal_reason's length
@@ -281,14 +281,14 @@ def _cancel_waiting(session: Session, enrolment_id: int) -> int:
 
 def _news(
     cohort: Cohort, enrolment: Enrolment, role: str, person_id: int, at: datetime, now: datetime
-) -> dict[str, Any]:
+) -> NoticeRow:
     """The held notice telling a mentor or facilitator that their trainee withdrew."""
     return notice_row(
         key=about_trainee_key(cohort.id, enrolment.id, "withdrawn", WITHDRAWN_NEWS, role, at),
         cohort_id=cohort.id,
         enrolment_id=enrolment.id,
         person_id=person_id,
-        role=role,
+        role=RecipientRole(role),
         template=WITHDRAWN_NEWS,
         due_at=now,
         useful_until=now + TOLD_FOR,

@@ -8,6 +8,7 @@ facilitator, the organiser) is queued ``held``: it waits for that person's daily
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,19 +16,66 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from journey.models import Notice, NoticeStatus
+from journey.models import Notice, NoticeStatus, RecipientRole
 
 INSERT_CHUNK = 500
-TRAINEE = "trainee"
+TRAINEE = RecipientRole.TRAINEE
 MILESTONE_DONE = "milestone done"  # why the send-time gate cancels a notice done meanwhile
 WITHDREW = "trainee withdrew"  # why a withdrawn trainee's notices are cancelled
 # Held notices telling a mentor or facilitator that a trainee left, or joined late:
 WITHDRAWN_NEWS, JOINED_NEWS = "trainee-withdrawn", "trainee-joined"
 
 
-def held(role: str, enrolment_id: int | None) -> bool:
+def held(role: RecipientRole, enrolment_id: int | None) -> bool:
     """Whether a notice waits for a digest: about a trainee, to someone else."""
     return enrolment_id is not None and role != TRAINEE
+
+
+@dataclass(slots=True)
+class NoticeRow:
+    """One outbox row before it is inserted (the columns of :class:`Notice` a new notice
+    sets). Plain data, not an ORM object: rows are inserted many at once by
+    :func:`insert_new`, and a sweep may build hundreds of thousands. Mutable only so
+    that a superseded reminder can be marked skipped before it is inserted."""
+
+    key: str
+    cohort_id: str
+    enrolment_id: int | None
+    person_id: int
+    recipient_role: RecipientRole
+    template: str
+    milestone: str | None
+    rule: str | None
+    occurrence: str | None
+    attach_ics: bool
+    event_id: int | None
+    due_at: datetime
+    useful_until: datetime
+    status: NoticeStatus
+    created_at: datetime
+    last_error: str | None
+
+    def as_insert(self) -> dict[str, object]:
+        """The row as the parameters of an INSERT into ``notices`` (not yet attempted)."""
+        return {
+            "key": self.key,
+            "cohort_id": self.cohort_id,
+            "enrolment_id": self.enrolment_id,
+            "person_id": self.person_id,
+            "recipient_role": self.recipient_role,
+            "template": self.template,
+            "milestone": self.milestone,
+            "rule": self.rule,
+            "occurrence": self.occurrence,
+            "attach_ics": self.attach_ics,
+            "event_id": self.event_id,
+            "due_at": self.due_at,
+            "useful_until": self.useful_until,
+            "status": self.status,
+            "attempts": 0,
+            "created_at": self.created_at,
+            "last_error": self.last_error,
+        }
 
 
 def notice_row(
@@ -36,7 +84,7 @@ def notice_row(
     cohort_id: str,
     enrolment_id: int | None,
     person_id: int,
-    role: str,
+    role: RecipientRole,
     template: str,
     due_at: datetime,
     useful_until: datetime,
@@ -47,7 +95,7 @@ def notice_row(
     attach_ics: bool = False,
     event_id: int | None = None,
     skipped: str | None = None,
-) -> dict[str, Any]:
+) -> NoticeRow:
     """One outbox row, ready for :func:`insert_new`.
 
     ``skipped`` (a reason) queues it as skipped; otherwise it is pending, or held for a
@@ -59,28 +107,27 @@ def notice_row(
         status = NoticeStatus.HELD
     else:
         status = NoticeStatus.PENDING
-    return {
-        "key": key,
-        "cohort_id": cohort_id,
-        "enrolment_id": enrolment_id,
-        "person_id": person_id,
-        "recipient_role": role,
-        "template": template,
-        "milestone": milestone,
-        "rule": rule,
-        "occurrence": occurrence,
-        "attach_ics": attach_ics,
-        "event_id": event_id,
-        "due_at": due_at,
-        "useful_until": useful_until,
-        "status": status,
-        "attempts": 0,
-        "created_at": now,
-        "last_error": skipped,
-    }
+    return NoticeRow(
+        key=key,
+        cohort_id=cohort_id,
+        enrolment_id=enrolment_id,
+        person_id=person_id,
+        recipient_role=role,
+        template=template,
+        milestone=milestone,
+        rule=rule,
+        occurrence=occurrence,
+        attach_ics=attach_ics,
+        event_id=event_id,
+        due_at=due_at,
+        useful_until=useful_until,
+        status=status,
+        created_at=now,
+        last_error=skipped,
+    )
 
 
-def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+def insert_new(session: Session, rows: Sequence[NoticeRow]) -> int:
     """Insert notice rows, ignoring keys already present; returns how many were new."""
     if not rows:
         return 0
@@ -95,7 +142,8 @@ def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     # Parameter sets, not literal VALUES: the statement compiles once (and is cached), and
     # SQLAlchemy sends the rows as multi-row INSERTs of up to INSERT_CHUNK ("insertmanyvalues").
     # Counted from RETURNING: rowcount is -1 here on Postgres.
-    return len(session.connection().execute(stmt, list(rows)).all())
+    params = [row.as_insert() for row in rows]
+    return len(session.connection().execute(stmt, params).all())
 
 
 def reopen(*, session: Session, enrolment_id: int, milestone: str, now: datetime) -> int:

@@ -1,12 +1,14 @@
-"""What a delivery run did: counts, where the mail went, each notice tried, and whether
-it fell short (:meth:`DeliveryResult.incomplete`). Plain data, returned by the delivery
-service and the ``deliver-batch`` task (no personal data: a server's reply is kept without
-the addresses it quotes, see :mod:`journey.mail.redact`)."""
+"""What a run did, as plain typed data: a delivery run's counts, where the mail went, each
+notice tried, and whether it fell short (:meth:`DeliveryResult.incomplete`); and the
+summaries the flows return (:class:`LaunchSummary`, :class:`SweepSummary`,
+:class:`JourneySummary`, :class:`RecordSummary`, :class:`DeliverySummary`), which the CLI
+prints. No personal data: a server's reply is kept without the addresses it quotes (see
+:mod:`journey.mail.redact`). Frozen dataclasses, so Prefect pickles them as it did dicts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
 
 from journey.errors import DeliveryIncomplete
 from journey.mail.redact import redact
@@ -21,6 +23,23 @@ class NoticeOutcome:
     template: str
     status: str
     detail: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliverySummary:
+    """What a delivery run did, as a flow returns it: counts, destination and failures."""
+
+    destination: str
+    sent: int
+    failed: int
+    retry: int
+    cancelled: int
+    skipped: int
+    batches: int
+    unrecorded: int
+    unavailable: str | None
+    deferred: str | None
+    failures: list[str]
 
 
 @dataclass
@@ -40,13 +59,19 @@ class DeliveryResult:
     outcomes: list[NoticeOutcome] = field(default_factory=list)
 
     def add(self, other: DeliveryResult) -> None:
-        for name in ("sent", "failed", "retry", "cancelled", "skipped", "batches", "unrecorded"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        """Count ``other`` (a later batch) in; the first reason to stop or defer is kept."""
+        self.sent += other.sent
+        self.failed += other.failed
+        self.retry += other.retry
+        self.cancelled += other.cancelled
+        self.skipped += other.skipped
+        self.batches += other.batches
+        self.unrecorded += other.unrecorded
         self.outcomes += other.outcomes
         self.unavailable = self.unavailable or other.unavailable
         self.deferred = self.deferred or other.deferred
 
-    def incomplete(self, summary: dict[str, Any] | None = None) -> DeliveryIncomplete | None:
+    def incomplete(self, summary: object = None) -> DeliveryIncomplete | None:
         """What went wrong, as the error a flow raises once it has recorded everything
         (``summary``: what the run did); None when every notice tried was settled.
 
@@ -77,24 +102,90 @@ class DeliveryResult:
             if o.status == "failed"
         ]
 
-    def summary(self) -> dict[str, Any]:
-        """Counts, destination and failures, as plain data (what a flow run returns)."""
-        names = (
-            "destination",
-            "sent",
-            "failed",
-            "retry",
-            "cancelled",
-            "skipped",
-            "batches",
-            "unrecorded",
+    def summary(self) -> DeliverySummary:
+        """Counts, destination and failures, without each notice (what a flow run returns)."""
+        return DeliverySummary(
+            destination=self.destination,
+            sent=self.sent,
+            failed=self.failed,
+            retry=self.retry,
+            cancelled=self.cancelled,
+            skipped=self.skipped,
+            batches=self.batches,
+            unrecorded=self.unrecorded,
+            unavailable=self.unavailable,
+            deferred=self.deferred,
+            failures=self.failures,
         )
-        return {
-            **{n: getattr(self, n) for n in names},
-            "unavailable": self.unavailable,
-            "deferred": self.deferred,
-            "failures": self.failures,
-        }
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    """What a queueing pass did (:class:`journey.services.queue.QueueResult` without the
+    keys it skipped): new notices, late ones skipped, superseded reminders, keys already
+    queued, digests queued, and the cohorts swept."""
+
+    queued: int
+    skipped: int
+    superseded: int
+    known: int
+    digests: int
+    cohorts: list[str]
+
+
+@dataclass(frozen=True)
+class LaunchSummary:
+    """What launch-cohort did: the launch (see :class:`journey.services.sweep.LaunchResult`),
+    then, unless a dry run, its delivery and the keys of the artifacts it published."""
+
+    cohort_id: str
+    launched_at: datetime
+    first_launch: bool
+    trainees: int
+    welcomes: int
+    assignments: int
+    due: QueueSummary
+    delivery: DeliverySummary | None = None
+    artifacts: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """What send-reminders did: what it queued, then, unless a dry run, its delivery."""
+
+    queued: QueueSummary
+    delivery: DeliverySummary | None = None
+
+
+@dataclass(frozen=True)
+class TraineeState:
+    """Where one trainee stands: position, eligibility, each milestone's state (ids only)."""
+
+    enrolment_id: int
+    position: str
+    eligible: bool | None  # None when graduation does not apply
+    milestones: dict[str, str]
+
+
+@dataclass(frozen=True)
+class JourneySummary:
+    """What trainee-journey did: where the trainee stands (as :class:`TraineeState`), what
+    was queued for them, then, unless a dry run, the delivery."""
+
+    enrolment_id: int
+    position: str
+    eligible: bool | None
+    milestones: dict[str, str]
+    queued: QueueSummary
+    delivery: DeliverySummary | None = None
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    """What record-completion did: trainees newly recorded, and those already recorded."""
+
+    recorded: int
+    already: int
 
 
 def _notices(count: int) -> str:

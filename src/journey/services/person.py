@@ -18,15 +18,7 @@ from sqlalchemy.orm import Session
 from journey.engine import DEFAULT_TIMEZONE, Planner
 from journey.errors import UnknownPerson
 from journey.mail.render import render_notice
-from journey.models import (
-    Cohort,
-    Enrolment,
-    LearningSet,
-    Mentor,
-    Notice,
-    NoticeStatus,
-    Person,
-)
+from journey.models import Cohort, Enrolment, LearningSet, Mentor, Notice, NoticeStatus, Person
 from journey.services.compose import Verdict, contexts
 from journey.services.loading import LoadedCohort, LoadedTrainee, load_cohorts, load_trainees
 from journey.services.queue import planned_row
@@ -223,7 +215,7 @@ def _planned(
         for n in Planner(loaded.programme, loaded.plan).between(t.record, now, end):
             if n.to == "trainee" and n.key not in queued:
                 row = planned_row(loaded, t.enrolment.id, t.enrolment.person_id, n, now)
-                out.append(Notice(**row))
+                out.append(Notice(**row.as_insert()))
     return out
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journey.engine import PlannedNotice, Planner
-from journey.models import Notice, NoticeStatus, RuleAdoption
+from journey.models import Notice, NoticeStatus, RecipientRole, RuleAdoption
 from journey.services.loading import LoadedCohort, LoadedTrainee
-from journey.services.outbox import insert_new, notice_row
+from journey.services.outbox import NoticeRow, insert_new, notice_row
+from journey.services.outcomes import QueueSummary
 
 
 @dataclass
@@ -37,6 +37,17 @@ class QueueResult:
         self.known += other.known
         self.skipped_keys += other.skipped_keys
         self.cohort_ids += other.cohort_ids
+
+    def summary(self) -> QueueSummary:
+        """The counts and the cohorts swept, without the keys skipped (what a flow returns)."""
+        return QueueSummary(
+            queued=self.queued,
+            skipped=self.skipped,
+            superseded=self.superseded,
+            known=self.known,
+            digests=self.digests,
+            cohorts=list(self.cohort_ids),
+        )
 
 
 def adopt_rules(
@@ -88,14 +99,14 @@ def planned_row(
     person_id: int,
     n: PlannedNotice,
     now: datetime,
-) -> dict[str, Any]:
+) -> NoticeRow:
     """The outbox row for a planned notice; late past usefulness means skipped."""
     return notice_row(
         key=n.key,
         cohort_id=loaded.cohort.id,
         enrolment_id=enrolment_id,
         person_id=person_id,
-        role=n.to,
+        role=RecipientRole(n.to),
         template=n.template,
         milestone=n.milestone,
         rule=n.rule,
@@ -108,20 +119,20 @@ def planned_row(
     )
 
 
-def supersede(rows: list[dict[str, Any]]) -> int:
+def supersede(rows: list[NoticeRow]) -> int:
     """Catch-up sends only the latest reminder: of one trainee's new rows due in one sweep,
     those for the same person, milestone and occurrence (the 7-days-before and the
     day-before reminders of one session, say) are marked skipped but the latest.
     ``rows`` are in due order. Returns how many were superseded."""
-    latest: dict[tuple[object, ...], dict[str, Any]] = {}
+    latest: dict[tuple[int, str | None, str | None], NoticeRow] = {}
     for row in rows:
-        if row["status"] is not NoticeStatus.SKIPPED:
-            latest[row["person_id"], row["milestone"], row["occurrence"]] = row
+        if row.status is not NoticeStatus.SKIPPED:
+            latest[row.person_id, row.milestone, row.occurrence] = row
     keep = {id(row) for row in latest.values()}
     superseded = 0
     for row in rows:
-        if row["status"] is not NoticeStatus.SKIPPED and id(row) not in keep:
-            row["status"], row["last_error"] = NoticeStatus.SKIPPED, SUPERSEDED
+        if row.status is not NoticeStatus.SKIPPED and id(row) not in keep:
+            row.status, row.last_error = NoticeStatus.SKIPPED, SUPERSEDED
             superseded += 1
     return superseded
 
@@ -150,7 +161,7 @@ def queue_for_cohort(
     *,
     dry_run: bool = False,
     existing: set[str] | None = None,
-    to_insert: list[dict[str, Any]] | None = None,
+    to_insert: list[NoticeRow] | None = None,
 ) -> QueueResult:
     """Queue every notice due by ``now`` for the cohort's trainees, each once. ``existing``
     is the cohort's known notice keys, when the caller read them (:func:`known_keys`).
@@ -159,7 +170,7 @@ def queue_for_cohort(
     result = QueueResult()
     if existing is None:
         existing = known_keys(session, [loaded.cohort.id])[loaded.cohort.id]
-    rows: list[dict[str, Any]] = []
+    rows: list[NoticeRow] = []
     planner = Planner(loaded.programme, loaded.plan)
     for trainee in trainees:
         mine = []
@@ -173,9 +184,9 @@ def queue_for_cohort(
         result.superseded += supersede(mine)
         rows += mine
     for row in rows:
-        if row["last_error"] == LATE:
+        if row.last_error == LATE:
             result.skipped += 1
-            result.skipped_keys.append(row["key"])
+            result.skipped_keys.append(row.key)
     result.queued = len(rows) - result.skipped - result.superseded
     if dry_run:
         return result
@@ -186,7 +197,7 @@ def queue_for_cohort(
     return result
 
 
-def insert_queued(session: Session, rows: list[dict[str, Any]], result: QueueResult) -> None:
+def insert_queued(session: Session, rows: list[NoticeRow], result: QueueResult) -> None:
     """Insert the rows several cohorts' :func:`queue_for_cohort` gathered, at once; any
     already present (queued meanwhile by another sweep) count as known too, as when a
     cohort's rows are inserted on their own."""

@@ -7,7 +7,6 @@ sweeps read the completions, so they follow the corrected record by themselves.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -29,8 +28,6 @@ from journey.services._record_checks import (
 from journey.services.history import note
 from journey.services.loading import LoadedCohort, LoadedTrainee, load_cohort, load_trainees
 from journey.services.outbox import reopen
-
-_MENTORING = re.compile(r"^mentoring-(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -59,6 +56,7 @@ class _Act:
 
     session: Session
     milestone: str
+    meeting: int | None  # which mentoring meeting the milestone is (the programme says)
     now: datetime
     by: str | None
     dry_run: bool
@@ -98,7 +96,8 @@ def record(
         refuse_withdrawn(loaded, trainees)
     today = local_date(now, loaded.cohort.timezone)
     plans = [(t, _plan_for(loaded, t, milestone, on, today, undo)) for t in trainees]
-    act = _Act(session, milestone, now, by, dry_run)
+    meeting = loaded.programme.mentoring_number(milestone)
+    act = _Act(session, milestone, meeting, now, by, dry_run)
     result = RecordResult(cohort_id, milestone)
     if undo:
         _undo_all(act, plans, on, result)
@@ -117,10 +116,8 @@ def _find(session: Session, loaded: LoadedCohort, emails: Sequence[str]) -> list
         t.enrolment.person.email: t
         for t in load_trainees(session, [loaded.cohort.id])[loaded.cohort.id]
     }
-    found, unknown = [], []
-    for raw in emails:
-        email = raw.strip().lower()
-        (found.append(by_email[email]) if email in by_email else unknown.append(raw))
+    found = [by_email[e] for e in (raw.strip().lower() for raw in emails) if e in by_email]
+    unknown = [raw for raw in emails if raw.strip().lower() not in by_email]
     if unknown:
         raise UnknownTrainee(loaded.cohort.id, ", ".join(unknown))
     return list({t.enrolment.id: t for t in found}.values())
@@ -177,7 +174,7 @@ def _write(act: _Act, trainee: LoadedTrainee, entry: Entry) -> bool:
     if (act.milestone, entry.number) in trainee.record.done:
         return False
     if not act.dry_run:
-        act.session.add(_row(trainee, act.milestone, entry.number, entry.day, act.now))
+        act.session.add(_row(act, trainee, entry))
     return True
 
 
@@ -192,7 +189,7 @@ def _correct(
     if old == entry.day:
         return None
     if not act.dry_run:
-        act.session.execute(_set_date(trainee.enrolment.id, act.milestone, entry))
+        act.session.execute(_set_date(act, trainee.enrolment.id, entry))
     detail = f"{entry.label}: {old.isoformat()} -> {entry.day.isoformat()}"
     _history(act, trainee, "record-correct", detail)
     return Correction(email, old, entry.day)
@@ -212,7 +209,7 @@ def _undo_all(
         raise NothingToUndo(missing, what)
     for trainee, entries in found:
         if not act.dry_run:
-            act.session.execute(_remove(trainee.enrolment.id, act.milestone, entries))
+            act.session.execute(_remove(act, trainee.enrolment.id, entries))
             reopen(
                 session=act.session,
                 enrolment_id=trainee.enrolment.id,
@@ -255,21 +252,19 @@ def _history(act: _Act, trainee: LoadedTrainee, action: str, detail: str) -> Non
     )
 
 
-def _set_date(enrolment_id: int, milestone: str, entry: Entry) -> Update:
-    mentoring = _MENTORING.match(milestone)
-    if mentoring:
-        meeting = _meeting(enrolment_id, int(mentoring[1]))
+def _set_date(act: _Act, enrolment_id: int, entry: Entry) -> Update:
+    if act.meeting is not None:
+        meeting = _meeting(enrolment_id, act.meeting)
         return update(MentoringMeeting).where(*meeting).values(met_on=entry.day)
-    found = _completions(enrolment_id, milestone, [entry.number])
+    found = _completions(enrolment_id, act.milestone, [entry.number])
     return update(Completion).where(*found).values(completed_on=entry.day)
 
 
-def _remove(enrolment_id: int, milestone: str, entries: list[Entry]) -> Delete:
-    mentoring = _MENTORING.match(milestone)
-    if mentoring:
-        return delete(MentoringMeeting).where(*_meeting(enrolment_id, int(mentoring[1])))
+def _remove(act: _Act, enrolment_id: int, entries: list[Entry]) -> Delete:
+    if act.meeting is not None:
+        return delete(MentoringMeeting).where(*_meeting(enrolment_id, act.meeting))
     numbers = [e.number for e in entries]
-    return delete(Completion).where(*_completions(enrolment_id, milestone, numbers))
+    return delete(Completion).where(*_completions(enrolment_id, act.milestone, numbers))
 
 
 def _meeting(enrolment_id: int, number: int) -> tuple[ColumnElement[bool], ...]:
@@ -286,26 +281,23 @@ def _completions(
     )
 
 
-def _row(
-    trainee: LoadedTrainee, milestone: str, number: int, day: date, now: datetime
-) -> Completion | MentoringMeeting:
+def _row(act: _Act, trainee: LoadedTrainee, entry: Entry) -> Completion | MentoringMeeting:
     """Mentoring is kept as a dated meeting (nothing about its content); the rest as completions."""
     enrolment = trainee.enrolment
-    mentoring = _MENTORING.match(milestone)
-    if mentoring:
+    if act.meeting is not None:
         return MentoringMeeting(
             enrolment_id=enrolment.id,
-            number=int(mentoring[1]),
-            met_on=day,
+            number=act.meeting,
+            met_on=entry.day,
             mentor_id=enrolment.mentor_id,
-            recorded_at=now,
+            recorded_at=act.now,
         )
     return Completion(
         enrolment_id=enrolment.id,
-        milestone=milestone,
-        occurrence=number,
-        completed_on=day,
-        recorded_at=now,
+        milestone=act.milestone,
+        occurrence=entry.number,
+        completed_on=entry.day,
+        recorded_at=act.now,
     )
 
 

@@ -5,14 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journey.engine.keys import launch_key
 from journey.errors import UnknownCohort
-from journey.models import Cohort, Enrolment, EnrolmentStatus, LearningSet, Mentor, Notice
+from journey.models import (
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    LearningSet,
+    Mentor,
+    Notice,
+    RecipientRole,
+)
 from journey.services.digest import queue_digests
 from journey.services.history import note
 from journey.services.loading import (
@@ -22,7 +29,8 @@ from journey.services.loading import (
     load_cohorts,
     load_trainees,
 )
-from journey.services.outbox import INSERT_CHUNK, TRAINEE, insert_new, notice_row
+from journey.services.outbox import INSERT_CHUNK, TRAINEE, NoticeRow, insert_new, notice_row
+from journey.services.outcomes import LaunchSummary
 from journey.services.queue import (
     COHORTS_PER_QUERY,
     QueueResult,
@@ -70,7 +78,7 @@ def sweep(
     for start in range(0, len(cohorts), COHORTS_PER_QUERY):
         some = cohorts[start : start + COHORTS_PER_QUERY]
         known = known_keys(session, [c.cohort.id for c in some])
-        rows: list[dict[str, Any]] = []  # the new notices of these cohorts, inserted at once
+        rows: list[NoticeRow] = []  # the new notices of these cohorts, inserted at once
         for found in some:
             loaded = adopt_rules(session, found, now, dry_run=dry_run)
             result = queue_for_cohort(
@@ -105,6 +113,18 @@ class LaunchResult:
     assignments: int = 0
     due: QueueResult = field(default_factory=QueueResult)
 
+    def summary(self) -> LaunchSummary:
+        """The launch's counts, as launch-cohort returns them (its delivery added later)."""
+        return LaunchSummary(
+            cohort_id=self.cohort_id,
+            launched_at=self.launched_at,
+            first_launch=self.first_launch,
+            trainees=self.trainees,
+            welcomes=self.welcomes,
+            assignments=self.assignments,
+            due=self.due.summary(),
+        )
+
 
 def launch(
     *,
@@ -134,8 +154,8 @@ def launch(
     trainees = load_trainees(session, [cohort_id], active_only=True)[cohort_id]
     result = LaunchResult(cohort_id, loaded.plan.launched_at or now, first, len(trainees))
     rows = _launch_rows(session, loaded, trainees, now)
-    welcomes = [r for r in rows if r["recipient_role"] == TRAINEE]
-    others = [r for r in rows if r["recipient_role"] != TRAINEE]
+    welcomes = [r for r in rows if r.recipient_role == TRAINEE]
+    others = [r for r in rows if r.recipient_role != TRAINEE]
     if dry_run:
         result.welcomes, result.assignments = _new_count(session, welcomes, others)
     else:
@@ -154,19 +174,19 @@ def launch(
     return result
 
 
-def _new_count(session: Session, *groups: list[dict[str, Any]]) -> tuple[int, ...]:
+def _new_count(session: Session, *groups: list[NoticeRow]) -> tuple[int, ...]:
     """How many rows of each group :func:`insert_new` would insert: those whose key is new."""
-    keys = [r["key"] for rows in groups for r in rows]
+    keys = [r.key for rows in groups for r in rows]
     known: set[str] = set()
     for start in range(0, len(keys), INSERT_CHUNK):
         chunk = keys[start : start + INSERT_CHUNK]
         known.update(session.scalars(select(Notice.key).where(Notice.key.in_(chunk))))
-    return tuple(sum(1 for r in rows if r["key"] not in known) for rows in groups)
+    return tuple(sum(1 for r in rows if r.key not in known) for rows in groups)
 
 
 def _launch_rows(
     session: Session, loaded: LoadedCohort, trainees: list[LoadedTrainee], now: datetime
-) -> list[dict[str, Any]]:
+) -> list[NoticeRow]:
     cohort = loaded.cohort
     rows = []
     for notice in loaded.programme.launch:
@@ -189,7 +209,7 @@ def _launch_rows(
                     enrolment_id,
                     person_id,
                     notice.template,
-                    notice.to,
+                    RecipientRole(notice.to),
                     notice.ics,
                     now,
                 )
@@ -203,10 +223,10 @@ def _launch_row(
     enrolment_id: int | None,
     person_id: int,
     template: str,
-    to: str,
+    to: RecipientRole,
     ics: bool,
     now: datetime,
-) -> dict[str, Any]:
+) -> NoticeRow:
     return notice_row(
         key=launch_key(cohort_id, ref, template, to),
         cohort_id=cohort_id,

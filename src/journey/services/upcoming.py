@@ -19,6 +19,7 @@ from journey.services.queue import SUPERSEDED
 class UpcomingNotice:
     due_at: datetime
     cohort_id: str
+    timezone: str  # the cohort's: the time a row is shown in
     to: str  # role
     trainee: str  # the trainee it concerns (the recipient, for mentor/facilitator notices)
     template: str
@@ -69,8 +70,8 @@ def _planned(
             }
             out += [
                 UpcomingNotice(
-                    n.due_at, loaded.cohort.id, n.to, e.person.name, n.template, n.milestone,
-                    False, to.get(n.to) in opted_out,
+                    n.due_at, loaded.cohort.id, loaded.cohort.timezone, n.to, e.person.name,
+                    n.template, n.milestone, False, to.get(n.to) in opted_out,
                 )
                 for n in planner.between(t.record, start, end)
             ]  # fmt: skip
@@ -106,7 +107,8 @@ def _outbox(session: Session, *conditions: ColumnElement[bool]) -> list[Upcoming
     """Outbox rows matching ``conditions``; "about" is the trainee, else the recipient."""
     recipient, trainee = aliased(Person), aliased(Person)
     query = (
-        select(Notice, recipient.name, trainee.name, recipient.opted_out_at)
+        select(Notice, Cohort.timezone, recipient.name, trainee.name, recipient.opted_out_at)
+        .join(Cohort, Cohort.id == Notice.cohort_id)
         .join(recipient, recipient.id == Notice.person_id)
         .outerjoin(Enrolment, Enrolment.id == Notice.enrolment_id)
         .outerjoin(trainee, trainee.id == Enrolment.person_id)
@@ -115,9 +117,9 @@ def _outbox(session: Session, *conditions: ColumnElement[bool]) -> list[Upcoming
     )
     return [
         UpcomingNotice(
-            n.due_at, n.cohort_id, n.recipient_role, about or to, n.template,
+            n.due_at, n.cohort_id, tz, n.recipient_role, about or to, n.template,
             n.milestone or "launch", True, opted_out is not None,
             n.last_error if n.status is NoticeStatus.PENDING else None,
         )
-        for n, to, about, opted_out in session.execute(query)
+        for n, tz, to, about, opted_out in session.execute(query)
     ]  # fmt: skip

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from journey.cli.console import console, legend, status_table, working
 from journey.cli.demo.year import Happening, happenings, print_emails_by_role, write_funder_report
-from journey.engine import Occurrence, local_date, local_moment, occurrences, planned_notices
+from journey.engine import Occurrence, Planner, local_date, local_moment, occurrences
 
 LAUNCH_AT = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
 END_AT = datetime(2027, 6, 30, 12, 0, tzinfo=UTC)
@@ -169,7 +169,7 @@ def _simulate(
                     at = local_moment(day, time(20, 0), tz)
                     if at > after:
                         done.append(Done(at, who, occ.milestone.id, day))
-            for n in planned_notices(loaded.programme, plan, t.record):
+            for n in Planner(loaded.programme, plan).planned(t.record):
                 day = local_date(n.due_at, tz)
                 moments[day] = max(moments.get(day, n.due_at), n.due_at)
     done.sort(key=lambda d: (d.at, d.milestone, d.email))
@@ -262,8 +262,8 @@ def _walk(url: str, pending: list[Done], days: list[datetime], seed: int) -> Non
         while year and year[0].at <= day:
             _happen(url, year.pop(0), pending, seed)
         recorded = _record_until(url, pending, day)
-        summary = send_reminders(now=day)
-        sent = summary["delivery"]["sent"]
+        delivery = send_reminders(now=day).delivery
+        sent = delivery.sent if delivery else 0
         console.print(
             f"  {day:%a %d %b %Y %H:%M} UTC  sweep {i:>2}/{len(days)}: "
             f"{recorded:>2} completions recorded, {sent:>2} notices sent"

@@ -1,21 +1,28 @@
-"""What the deployments are made from, read from the database: zones, clock times, forms.
+"""When send-reminders runs, read from the database: the time zones cohorts use and the
+clock times their programmes' rules use; and a schedule in words.
 
-``send-reminders`` runs once per cohort time zone (a deployment each, see
-:mod:`journey.deployments`), at every clock time the programmes of that zone's cohorts
-use (so a ``-7d@09:00`` rule goes out at 09:00, not a day late), or at
-``JOURNEY_REMINDER_CRON``. Prefect evaluates a cron in its time zone, so 08:00 stays
-08:00 on both sides of the clock change. The record-completion form offers the milestone
-ids of the programmes stored for cohorts.
+``send-reminders`` runs once per cohort time zone (a deployment each), at every clock time
+the programmes of that zone's cohorts use (so a ``-7d@09:00`` rule goes out at 09:00, not
+a day late), or at ``JOURNEY_REMINDER_CRON``. Prefect evaluates a cron in its time zone,
+so 08:00 stays 08:00 on both sides of the clock change. Database and Prefect imports are
+made late: ``journey deploy --help`` imports this package.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import time
+from typing import TYPE_CHECKING
 
-from journey.engine import DEFAULT_TIMEZONE
-from journey.programme import Programme
 from journey.settings import Settings
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.actions import DeploymentScheduleCreate, DeploymentScheduleUpdate
+    from prefect.client.schemas.objects import DeploymentSchedule
+
+    from journey.programme import Programme
+
+    Schedule = DeploymentScheduleCreate | DeploymentScheduleUpdate | DeploymentSchedule
 
 
 def rule_times(programmes: Iterable[Programme]) -> list[time]:
@@ -36,6 +43,7 @@ def zone_crons(settings: Settings) -> dict[str, list[str]]:
     from sqlalchemy import select
 
     from journey.db import session_scope
+    from journey.engine import DEFAULT_TIMEZONE
     from journey.models import Cohort
     from journey.programme import load_programme
 
@@ -54,18 +62,14 @@ def zone_crons(settings: Settings) -> dict[str, list[str]]:
     }
 
 
-def offered_milestones(settings: Settings) -> list[str]:
-    """The milestone ids of the programmes stored for cohorts, each programme's in its own
-    order, cohorts by id; the default programme's when there are no cohorts. One query."""
-    from sqlalchemy import select
+def describe(schedule: Schedule) -> str:
+    """A schedule in words, for what deploy and serve print: ``0 8 * * * in
+    Europe/London``, ``every 1:00:00``."""
+    from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
 
-    from journey.db import session_scope
-    from journey.models import Cohort
-    from journey.programme import load_programme
-
-    with session_scope(settings.database_url) as session:
-        texts = session.scalars(select(Cohort.programme).order_by(Cohort.id)).all()
-    ids: dict[str, None] = {}  # insertion-ordered set
-    for text in dict.fromkeys(texts) or ["default"]:
-        ids.update(dict.fromkeys(load_programme(text).ids))
-    return list(ids)
+    inner = schedule.schedule
+    if isinstance(inner, CronSchedule):
+        return f"{inner.cron} in {inner.timezone}"
+    if isinstance(inner, IntervalSchedule):
+        return f"every {inner.interval}"
+    return str(inner)

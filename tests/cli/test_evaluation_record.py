@@ -16,9 +16,9 @@ from journey.db import session_scope
 from journey.models import EvaluationAnswer, EvaluationComment, EvaluationResponse, HistoryEntry
 from journey.services.membership import withdraw
 from journey.settings import Settings
+from tests.cli.test_bad_inputs import database_snapshot
 from tests.cli.test_commands import journey
 from tests.conftest import utc
-from tests.test_bad_inputs import database_snapshot
 
 AISHA, YUSUF = "aisha.rahman@example.org", "yusuf.patel@example.org"
 NOW = "2026-10-01T10:00"

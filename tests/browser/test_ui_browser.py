@@ -62,7 +62,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT: ViewportSize = {"width": 1400, "height": 900}
-DOCS_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WAIT_MS = 30_000  # for a page's data to arrive; the run started from the form gets longer
 TRAINEE = "aisha.rahman@example.org"
 TRAINEE_NAME = "Aisha Rahman"  # run names name the trainee, never their address

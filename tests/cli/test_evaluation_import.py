@@ -21,8 +21,8 @@ from journey.models import (
 )
 from journey.services.evaluation import evaluation_results
 from journey.settings import Settings
+from tests.cli.test_bad_inputs import database_snapshot
 from tests.cli.test_commands import journey
-from tests.test_bad_inputs import database_snapshot
 
 HEADER = (
     "email,score,relational-power-before,relational-power-after,leadership-before,"

@@ -21,12 +21,12 @@ from playwright.sync_api import Error as PlaywrightError
 
 from journey.services.funder_report_html import to_html
 from journey.settings import Settings
-from tests.test_funder_evaluation import _import as import_responses
-from tests.test_funder_report import _report
-from tests.test_funder_report import year as year  # the fixture: the hand-checked year
+from tests.services.test_funder_evaluation import _import as import_responses
+from tests.services.test_funder_report import _report
+from tests.services.test_funder_report import year as year  # the fixture: the hand-checked year
 
 CHROMIUM = Path("/usr/bin/chromium")
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 A4_CONTENT_MM = (210 - 15 - 15, 297 - 16 - 18)  # the page less the report's @page margins
 PX_PER_MM = 96 / 25.4
 

@@ -19,7 +19,7 @@ from journey.models import Completion, EventKind, HistoryEntry, MentoringMeeting
 from journey.services.changes import cancel_session, find_session
 from journey.services.record import record
 from journey.settings import Settings
-from tests.bad_inputs_cases import yusuf_withdrawn
+from tests.cli.bad_inputs_cases import yusuf_withdrawn
 from tests.cli.test_corrections import ok, run
 from tests.conftest import utc
 

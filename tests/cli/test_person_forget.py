@@ -17,8 +17,8 @@ from journey.services.record import record
 from journey.settings import Settings
 from tests.cli.test_commands import journey
 from tests.cli.test_directory import AISHA, launch_sweep_deliver, ok
+from tests.cli.test_person_export import aisha_year
 from tests.conftest import BACKEND, EXAMPLES, utc
-from tests.test_person_export import aisha_year
 
 NAME = "Aisha Rahman"
 REPORT_AT = "2026-10-25T12:00"

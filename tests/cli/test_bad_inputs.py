@@ -1,4 +1,4 @@
-"""Bad input, table-driven (issue 11): each row of ``tests/bad_inputs_cases.py`` runs the
+"""Bad input, table-driven (issue 11): each row of ``tests/cli/bad_inputs_cases.py`` runs the
 real CLI in a fresh interpreter and must get its exact message and exit code, import no
 Prefect, and change nothing: every table of the database (row counts and a checksum of
 every row) and every file in the folder it ran in are as they were, and no outbox appears.
@@ -20,7 +20,7 @@ from sqlalchemy import select
 from journey.db import session_scope
 from journey.models import Base
 from journey.settings import Settings
-from tests.bad_inputs_cases import (
+from tests.cli.bad_inputs_cases import (
     CASES,
     COHORT,
     COHORT_FILE,

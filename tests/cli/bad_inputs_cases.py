@@ -1,4 +1,4 @@
-"""The bad inputs of ``tests/test_bad_inputs.py``, one row each, and what each must get.
+"""The bad inputs of ``tests/cli/test_bad_inputs.py``, one row each, and what each must get.
 
 A row says what to write in the case's own folder (the example cohort's files with one
 small change, a ``.env``, a programme), the command to run there, the environment it

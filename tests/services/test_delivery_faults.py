@@ -4,7 +4,7 @@ notices refused for good exit 1. Also: a launch run again counts only what is ne
 the demo neither empties a folder that is not its own nor mails anyone.
 
 The services are tested on SQLite and Postgres; the three ``journey`` runs that start a
-flow use the test harness's Prefect API (as tests/test_organiser.py does).
+flow use the test harness's Prefect API (as tests/cli/test_organiser.py does).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from journey.db import session_scope
 from journey.errors import DeliveryIncomplete
 from journey.models import Notice
 from journey.services.delivery import DeliveryResult, NoticeOutcome, deliver_all
+from journey.services.outcomes import LaunchSummary, QueueSummary, SweepSummary
 from journey.services.sweep import launch
 from journey.settings import Settings, get_settings
 from tests.cli.test_commands import journey
@@ -176,11 +178,11 @@ def test_a_notice_refused_for_good_makes_the_run_incomplete_with_exit_1(
     result = deliver_all(url=use_smtp.database_url, settings=use_smtp, now=LAUNCH)
     assert (result.sent, result.failed) == (24, 1)
     [failure] = result.failures
-    error = result.incomplete({"delivery": result.summary()})
+    error = result.incomplete(result.summary())
     assert error is not None and error.exit_code == 1
     assert str(error) == f"1 notice failed for good: {failure}"
     assert failure.endswith(": 550 5.1.1 no such user")
-    assert error.summary == {"delivery": result.summary()}
+    assert error.summary == result.summary()
 
 
 def test_a_refusal_quoting_the_address_is_kept_and_reported_without_it(
@@ -197,7 +199,7 @@ def test_a_refusal_quoting_the_address_is_kept_and_reported_without_it(
     assert result.failures == [f"notice {outcome.notice_id}: {reply}"]
     stored = [(status, error) for status, error, _ in notices(use_smtp.database_url)]
     assert Counter(stored) == {("sent", None): 24, ("failed", reply): 1}
-    error = result.incomplete({"delivery": result.summary()})
+    error = result.incomplete(result.summary())
     assert error is not None and "@" not in str(error) and "@" not in repr(result.summary())
 
 
@@ -211,7 +213,7 @@ def test_redact_takes_out_every_address_and_leaves_the_rest() -> None:
     assert redact("451 4.3.0 try later (queue at 90%)") == "451 4.3.0 try later (queue at 90%)"
     result = DeliveryResult("smtp", failed=1)
     result.outcomes.append(NoticeOutcome(7, "mk-2026", "welcome", "failed", "550 <a@b.org> no"))
-    assert result.summary()["failures"] == ["notice 7: 550 <address> no"]
+    assert result.summary().failures == ["notice 7: 550 <address> no"]
 
 
 def test_what_makes_a_run_incomplete_and_its_exit_code() -> None:
@@ -237,8 +239,9 @@ def test_a_delivery_error_keeps_its_code_and_summary_through_pickling() -> None:
     """Prefect may store a failed run's exception; the CLI reads both back."""
     import pickle
 
-    error = pickle.loads(pickle.dumps(DeliveryIncomplete("why", 75, {"delivery": {"sent": 0}})))
-    assert (str(error), error.exit_code, error.summary) == ("why", 75, {"delivery": {"sent": 0}})
+    summary = SweepSummary(QueueSummary(2, 0, 0, 0, 0, ["mk-2026"]), DeliveryResult("x").summary())
+    error = pickle.loads(pickle.dumps(DeliveryIncomplete("why", 75, summary)))
+    assert (str(error), error.exit_code, error.summary) == ("why", 75, summary)
 
 
 def test_a_launch_run_again_counts_only_what_it_queues_anew(
@@ -265,19 +268,15 @@ def test_a_first_launch_dry_run_counts_everything(settings: Settings, cohort_id:
 def test_a_launch_run_again_says_so_and_counts_what_is_new() -> None:
     from journey.cli.runner import _launch_line
 
-    summary = {
-        "first_launch": False,
-        "launched_at": LAUNCH,
-        "welcomes": 0,
-        "assignments": 0,
-        "trainees": 20,
-        "due": {"queued": 0},
-    }
+    due = QueueSummary(queued=0, skipped=0, superseded=0, known=25, digests=0, cohorts=[])
+    summary = LaunchSummary(
+        "mk-2026", LAUNCH, False, trainees=20, welcomes=0, assignments=0, due=due
+    )
     assert _launch_line("mk-2026", summary, dry_run=False) == (
         "Already launched on 2026-09-01; queued 0 new welcomes, 0 new mentor/facilitator "
         "notices and 0 due notices for mk-2026 (20 trainees)."
     )
-    first = {**summary, "first_launch": True, "welcomes": 20, "assignments": 5}
+    first = replace(summary, first_launch=True, welcomes=20, assignments=5)
     assert _launch_line("mk-2026", first, dry_run=True) == (
         "Would queue 20 welcomes, 5 mentor/facilitator notices and 0 due notices for mk-2026 "
         "(20 trainees; launched 2026-09-01 09:00 UTC)."
