@@ -45,7 +45,7 @@ TRAINING_ON = date(2026, 9, 25)
 LAUNCH_COSTS = [
     ("read + validate files", ["read_cohort"]),
     ("import (per-trainee queries)", ["import_cohort"]),
-    ("plan: engine (due notices)", ["due_notices"]),
+    ("plan: engine (due notices)", ["due"]),
     ("plan: insert (multi-row VALUES)", ["insert_new"]),
     ("plan: other (load, rows)", ["launch"]),
     ("deliver: gate", ["judge"]),

@@ -41,7 +41,7 @@ from journey.services.sweep import sweep
 
 SWEEP_COSTS = [
     ("load cohorts and trainees", ["load_cohorts", "load_trainees", "mentor_people"]),
-    ("engine: due notices per trainee", ["due_notices"]),
+    ("engine: due notices per trainee", ["due"]),
     ("existing keys query + bookkeeping", ["queue_for_cohort"]),
     ("build rows", ["planned_row", "notice_row", "recipient_id"]),
     ("insert (multi-row VALUES)", ["insert_new"]),
