@@ -8,7 +8,7 @@ import json
 from sqlalchemy import select, update
 
 from journey.db import session_scope
-from journey.mail.transport import eml_filename
+from journey.mail.outbox_folder import eml_filename
 from journey.models import HistoryEntry, Notice, NoticeStatus
 from journey.services.retention import CLEARED, cutoff
 from journey.settings import Settings

@@ -24,8 +24,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from journey.mail.outgoing import Outgoing
 from journey.mail.render import Mail
-from journey.mail.transport import Outgoing, send_batch
+from journey.mail.transport import send_batch
 from journey.settings import Settings, settings_problems
 from journey.smtp_limit import SMTP_LIMIT_NAME, ensure_smtp_limit, limit_applies
 from tests.prefect_server import PrefectServer, quiet_env, stop

@@ -18,13 +18,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from icalendar import Calendar
 
-from journey.mail.transport import (
-    Outgoing,
-    SendResult,
-    SmtpUnavailable,
-    send_batch,
-    write_eml_batch,
-)
+from journey.mail.outbox_folder import write_eml_batch
+from journey.mail.outgoing import Outgoing, SendResult
+from journey.mail.transport import SmtpUnavailable, send_batch
 from journey.settings import Settings
 from tests.mail.test_render import make_message
 

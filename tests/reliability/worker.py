@@ -37,7 +37,8 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from journey.mail.transport import OnResult, Outgoing, SendResult, send_batch
+from journey.mail.outgoing import OnResult, Outgoing, SendResult
+from journey.mail.transport import send_batch
 from journey.models import Notice, NoticeStatus
 from journey.services import delivery
 from journey.settings import Settings

@@ -1,4 +1,5 @@
-"""Deliver messages: over a few SMTP connections per batch, or into an outbox folder.
+"""Deliver messages over a few SMTP connections per batch (an outbox folder instead:
+:mod:`journey.mail.outbox_folder`).
 
 Outcomes per message: ``sent``; ``failed`` (the server refused it for good, a 5xx reply,
 or it could not be built); ``retry`` (a 4xx reply or a dropped line outlasted every
@@ -17,34 +18,23 @@ the outbox's ``last_error``, and in Prefect's logs and events.
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from email.utils import parseaddr
-from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import aiosmtplib
 
+from journey.mail.outgoing import LOST_CLAIM, OnResult, Outgoing, SendResult, build_or_fail
 from journey.mail.redact import redact
 from journey.mail.render import Mail
 from journey.settings import Settings
 from journey.smtp_limit import SlotUnavailable, smtp_slot
 
-__all__ = [
-    "OutboxUnavailable",
-    "Outgoing",
-    "SendResult",
-    "SmtpUnavailable",
-    "send_batch",
-    "write_eml_batch",
-]
+__all__ = ["SmtpUnavailable", "send_batch"]
 
 Sleep = Callable[[float], Awaitable[None]]
-OnResult = Callable[["SendResult"], None]
 _T = TypeVar("_T")
 
 # The line dropped or timed out: try again on a fresh connection.
@@ -56,39 +46,8 @@ _LINE_ERRORS = (
 )
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """A message to deliver, built when its turn comes, and the outbox row it belongs to.
-
-    ``build`` makes the message; if it raises, the notice fails with "could not render"
-    and the rest of the batch goes on.
-    """
-
-    notice_id: int
-    build: Callable[[], Mail]
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """What became of one message; ``detail`` holds the server's reply when not sent (or a
-    recipient was refused), without addresses."""
-
-    notice_id: int
-    outcome: Literal["sent", "failed", "retry"]
-    detail: str | None
-    attempts: int
-
-
-LOST_CLAIM = "not sent: another worker holds its claim now"
-
-
 class SmtpUnavailable(Exception):
     """The SMTP server could not be reached or refused the login; nothing was sent."""
-
-
-class OutboxUnavailable(Exception):
-    """The outbox folder cannot be written (a file stands in its way, no permission, a full
-    disk); the messages from the one that failed on were not written."""
 
 
 class _SenderRefused(Exception):
@@ -231,14 +190,6 @@ async def _send_once(
     return SendResult(notice_id, "sent", partly or None, attempt + 1)
 
 
-def _build(item: Outgoing) -> Mail | SendResult:
-    """The item's message, or its outcome (failed) when it cannot be built."""
-    try:
-        return item.build()
-    except Exception as exc:  # a broken template must not hold up the rest of the batch
-        return SendResult(item.notice_id, "failed", redact(f"could not render: {exc}"), 0)
-
-
 class _Batch:
     """One batch being sent: the messages not yet taken, shared by its connections."""
 
@@ -324,7 +275,7 @@ class _Batch:
             return SendResult(item.notice_id, "retry", f"not tried: {self.gone}", 0)
         if self.still_held is not None and not self.still_held(item.notice_id):
             return SendResult(item.notice_id, "retry", LOST_CLAIM, 0)
-        mail = _build(item)
+        mail = build_or_fail(item)
         if isinstance(mail, SendResult):
             return mail
         try:
@@ -411,61 +362,3 @@ async def _quit(client: aiosmtplib.SMTP) -> None:
         await client.quit()
     except (aiosmtplib.SMTPException, OSError):
         client.close()
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
-
-
-def eml_filename(message_id: str, notice_id: int) -> str:
-    """The outbox file name for a message: its Message-ID made safe, else the notice id."""
-    stem = _UNSAFE.sub("_", message_id.strip().strip("<>")).lstrip(".") or f"notice-{notice_id}"
-    return f"{stem[:200]}.eml"
-
-
-def write_eml_batch(
-    messages: Sequence[Outgoing], outbox_dir: Path, *, on_result: OnResult | None = None
-) -> list[SendResult]:
-    """Write each message to ``outbox_dir`` as an .eml file (used when no SMTP host is set).
-
-    Each file is written whole or not at all (a temporary file, then a rename), named
-    after the Message-ID, so writing the same message again replaces the same file. If
-    the folder cannot be made or written, raises :class:`OutboxUnavailable` at the first
-    message that cannot be written (the ones before it were written, and reported).
-    """
-    try:
-        outbox_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # personal data: owner only
-    except OSError as exc:
-        raise OutboxUnavailable(_unwritable(outbox_dir, exc)) from None
-    results: list[SendResult] = []
-    for item in messages:
-        mail = _build(item)
-        try:
-            result = mail if isinstance(mail, SendResult) else _write_eml(mail, item, outbox_dir)
-        except OSError as exc:
-            raise OutboxUnavailable(_unwritable(outbox_dir, exc)) from None
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
-    return results
-
-
-def _unwritable(outbox_dir: Path, exc: OSError) -> str:
-    """Why the outbox folder cannot be written, in words: a file in its place, or the
-    system's reason (e.g. "Not a directory" when a file stands higher up its path)."""
-    why = exc.strerror or str(exc)
-    if outbox_dir.exists() and not outbox_dir.is_dir():
-        why = "it is a file, not a folder"
-    return f"cannot write to the outbox folder {outbox_dir.absolute()}: {why}"
-
-
-def _write_eml(mail: Mail, item: Outgoing, outbox_dir: Path) -> SendResult:
-    target = outbox_dir / eml_filename(mail.message_id, item.notice_id)
-    handle, temp_name = tempfile.mkstemp(dir=outbox_dir, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(mail.data)
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return SendResult(item.notice_id, "sent", None, 1)

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from journey.db import session_scope
-from journey.mail.transport import LOST_CLAIM, SendResult
+from journey.mail.outgoing import LOST_CLAIM, SendResult
 from journey.models import Notice, NoticeStatus
 from journey.services.digest import DIGEST, mark_told
 from journey.services.outcomes import DeliveryResult, NoticeOutcome

@@ -34,6 +34,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from journey.db import session_scope
+from journey.mail.outbox_folder import OutboxUnavailable, write_eml_batch
+from journey.mail.outgoing import Outgoing
 from journey.mail.redact import redact
 from journey.mail.render import (
     Mail,
@@ -42,13 +44,7 @@ from journey.mail.render import (
     message_id_for,
     render_notice,
 )
-from journey.mail.transport import (
-    OutboxUnavailable,
-    Outgoing,
-    SmtpUnavailable,
-    send_batch,
-    write_eml_batch,
-)
+from journey.mail.transport import SmtpUnavailable, send_batch
 from journey.models import Notice, NoticeStatus
 from journey.services._leases import Claims, RunClock, Settlements, release
 from journey.services.compose import Verdict, judge

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from journey.mail.transport import eml_filename
+from journey.mail.outbox_folder import eml_filename
 from journey.models import (
     Completion,
     Enrolment,

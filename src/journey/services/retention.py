@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from journey.engine import local_date
 from journey.errors import BadPeriod
-from journey.mail.transport import eml_filename
+from journey.mail.outbox_folder import eml_filename
 from journey.models import (
     Cohort,
     CohortEvent,
