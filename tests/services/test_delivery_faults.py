@@ -101,9 +101,9 @@ def test_a_disk_full_mid_batch_keeps_what_was_written_and_releases_the_rest(
     settings: Settings, cohort_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A full disk cannot be had here, so the third write raises ENOSPC."""
-    from journey.mail import transport
+    from journey.mail import outbox_folder
 
-    real, calls = transport._write_eml, []
+    real, calls = outbox_folder._write_eml, []
 
     def fills_up(*args):  # type: ignore[no-untyped-def]
         calls.append(1)
@@ -111,7 +111,7 @@ def test_a_disk_full_mid_batch_keeps_what_was_written_and_releases_the_rest(
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real(*args)
 
-    monkeypatch.setattr(transport, "_write_eml", fills_up)
+    monkeypatch.setattr(outbox_folder, "_write_eml", fills_up)
     launched(settings, cohort_id)
     result = deliver_all(url=settings.database_url, settings=settings, now=LAUNCH)
     reason = (
