@@ -11,6 +11,9 @@ or import it). It records every message it accepts, parsed, in ``.messages``; it
   allowed``);
 - ``drop_data(times)``: hang up on the next ``times`` DATA commands, after the message
   has been sent but before replying;
+- ``limit(per_window, reply)``: a provider's rate limit, without a clock: once
+  ``per_window`` messages were accepted in this window, answer DATA with ``reply`` (default
+  ``451 4.7.1 too many messages``) until ``new_window()`` is called;
 - ``credentials = (user, password)``: the only login it accepts (AUTH is offered without
   TLS, for tests only);
 - ``stop()``: go away mid-test (the fixture stops it at teardown either way).
@@ -41,6 +44,7 @@ from journey.settings import Settings
 NO_SUCH_USER = "550 5.1.1 no such user"
 SENDER_NOT_ALLOWED = "553 5.7.1 sender not allowed"
 TRY_LATER = "451 4.3.0 try later"
+TOO_MANY = "451 4.7.1 too many messages"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -78,6 +82,9 @@ class SmtpServer:
     _refused_senders: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _controller: Controller | None = None
+    _per_window: int | None = None
+    _in_window: int = 0
+    _over_limit: str = TOO_MANY
 
     def start(self) -> None:
         """Start listening (the fixture does this)."""
@@ -116,6 +123,17 @@ class SmtpServer:
         """Hang up on the next ``times`` DATA commands without replying."""
         with self._lock:
             self._drops += times
+
+    def limit(self, per_window: int, reply: str = TOO_MANY) -> None:
+        """Accept at most ``per_window`` messages until :meth:`new_window`; answer the DATA
+        of any more with ``reply`` (the window is the test's to move: no clock)."""
+        with self._lock:
+            self._per_window, self._in_window, self._over_limit = per_window, 0, reply
+
+    def new_window(self) -> None:
+        """The rate limit's window moves on: ``per_window`` more messages are accepted."""
+        with self._lock:
+            self._in_window = 0
 
     def settings(self, **overrides: Any) -> Settings:
         """Settings that send to this server over plain SMTP."""
@@ -172,6 +190,10 @@ class SmtpServer:
                 return "421 4.4.2 connection dropped"
             if self._data_replies:
                 return self._data_replies.pop(0)
+            if self._per_window is not None:
+                if self._in_window >= self._per_window:
+                    return self._over_limit
+                self._in_window += 1  # counted here, under the lock, so never over the limit
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         received = Received(envelope.mail_from, list(envelope.rcpt_tos), parsed, session.peer)

@@ -56,6 +56,7 @@ RUN: dict[str, str | None] = {
     "journey report mk-2026 --format html --out report.html": "2026-12-04T09:00",
     "journey audit mk-2026": None,
     "journey person export aisha.rahman@example.org --out aisha.json": "2026-12-04T09:00",
+    "journey mail test you@example.org": None,  # into the outbox folder: no SMTP host is set
     "journey server status": None,
     "journey server stop": None,
     "journey withdraw mk-2026 yusuf.patel@example.org --on 2026-11-03 --reason 'moved to Leeds'": (

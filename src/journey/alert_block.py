@@ -12,6 +12,7 @@ pydantic and aiosmtplib: it runs in every Prefect process of this environment.
 
 from __future__ import annotations
 
+import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
@@ -46,6 +47,12 @@ class JourneyEmail(NotificationBlock):
     sender: str = Field(description="The From: of each alert.")
     to: list[str] = Field(min_length=1, description="Who gets the alerts.")
     timeout: float = Field(default=30.0, gt=0, le=600, description="Seconds per SMTP command.")
+    ca_certificates: str | None = Field(
+        default=None,
+        description="PEM text of the certificate authorities to trust for the server's "
+        "certificate (JOURNEY_SMTP_CA_FILE's content: the text, not the path, as the block "
+        "runs in the Prefect server's process); none: the system's trust store.",
+    )
 
     def message(self, body: str, subject: str | None) -> EmailMessage:
         """The alert as a plain-text email (one line of subject, whatever it was given)."""
@@ -63,6 +70,8 @@ class JourneyEmail(NotificationBlock):
         """Send the alert; raise :class:`NotificationError` with the reason if it fails."""
         password = self.password.get_secret_value() if self.password is not None else None
         try:
+            trust = self.ca_certificates
+            tls_context = ssl.create_default_context(cadata=trust) if trust else None
             await aiosmtplib.send(
                 self.message(body, subject),
                 hostname=self.host,
@@ -72,6 +81,7 @@ class JourneyEmail(NotificationBlock):
                 use_tls=self.ssl,
                 start_tls=self.starttls and not self.ssl,
                 timeout=self.timeout,
+                tls_context=tls_context,
             )
         except (aiosmtplib.SMTPException, OSError) as exc:
             why = f"could not email the alert through {self.host}:{self.port}: {exc}"

@@ -254,6 +254,7 @@ def email_block(settings: Settings, to: Sequence[str]) -> Any:
         sender=settings.sender,
         to=list(to),
         timeout=settings.smtp_timeout,
+        ca_certificates=settings.smtp_ca_file.read_text() if settings.smtp_ca_file else None,
     )
 
 

@@ -73,6 +73,10 @@ class BadDate(JourneyError):
     """A date or time given on the command line could not be read."""
 
 
+class BadAddress(JourneyError):
+    """An email address given on the command line that notices could not be sent to."""
+
+
 class DatabaseNotReady(JourneyError):
     """The database has no schema yet, or an older one."""
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
@@ -48,11 +49,30 @@ class Settings(BaseSettings):
     )
     smtp_starttls: bool = Field(default=True, description="Upgrade with STARTTLS (port 587).")
     smtp_ssl: bool = Field(default=False, description="Implicit TLS from the start (port 465).")
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="A PEM file of the certificate authorities to trust for the SMTP server's "
+        "certificate (a private or in-house authority), for this connection only; unset: the "
+        "system's trust store. Certificates are always checked.",
+    )
     smtp_timeout: float = Field(default=30.0, gt=0, le=600, description="Seconds per command.")
     smtp_retry_delays: Annotated[list[float], NoDecode] = Field(
         default=[2.0, 10.0, 30.0],
         description="Back-off in seconds between tries on a 4xx reply or a dropped line: "
         "'2,10,30' or '[2, 10, 30]', each 0 to 3600.",
+    )
+    smtp_max_per_minute: int | None = Field(
+        default=None,
+        ge=1,
+        description="Messages sent over SMTP in any minute, across every worker and run (a "
+        "provider's limit, e.g. 30 for Microsoft 365); what is over it stays pending for the "
+        "next sweep. Unset: no limit. The outbox folder is never limited.",
+    )
+    smtp_max_per_day: int | None = Field(
+        default=None,
+        ge=1,
+        description="Messages sent over SMTP in any 24 hours, across every worker and run; "
+        "what is over it stays pending for the next sweep. Unset: no limit.",
     )
     sender: str = Field(
         default="Leadership Journey <journey@localhost>",
@@ -104,6 +124,15 @@ class Settings(BaseSettings):
         """``2,10,30`` or a JSON list, as the environment gives it; each 0 to an hour."""
         return retry_delays(value)
 
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _ca_file(cls, value: Path | None) -> Path | None:
+        """Read now, so a wrong path is named at start rather than met as an untrusted
+        certificate at the first send."""
+        if value is not None:
+            ca_context(value)
+        return value
+
     @field_validator("sender")
     @classmethod
     def _sender(cls, value: str) -> str:
@@ -148,6 +177,20 @@ def retry_delays(value: Any) -> list[float]:
     if not all(0 <= d <= MAX_RETRY_DELAY for d in delays):
         raise ValueError(f"{value!r}: each delay must be 0 to {MAX_RETRY_DELAY:g} seconds")
     return delays
+
+
+def ca_context(ca_file: Path) -> ssl.SSLContext:
+    """A verifying TLS context trusting the authorities in ``ca_file`` (PEM), for the SMTP
+    connection alone (the process's trust store is left as it is); ValueError naming what
+    is wrong with the file."""
+    try:
+        return ssl.create_default_context(cafile=str(ca_file))
+    except FileNotFoundError:
+        raise ValueError(f"{str(ca_file)!r}: no such file") from None
+    except ssl.SSLError:
+        raise ValueError(f"{str(ca_file)!r}: no PEM certificate in it") from None
+    except OSError as exc:
+        raise ValueError(f"{str(ca_file)!r}: cannot be read ({exc.strerror})") from None
 
 
 @lru_cache(maxsize=1)

@@ -49,6 +49,8 @@ COMMANDS = [
     ["server", "status"],
     ["server", "stop"],
     ["serve"],
+    ["mail"],
+    ["mail", "test"],
 ]
 
 

@@ -324,7 +324,7 @@ def count_up(
     outbox_rows = rows(url)
     statuses = Counter(r.status for r in outbox_rows)
     sent = {r.key for r in outbox_rows if r.status == NoticeStatus.SENT}
-    expected_ids = {r.key: message_id_for(r.key) for r in outbox_rows}
+    expected_ids = {r.key: message_id_for(r.key, "example.org") for r in outbox_rows}  # sender
     unrecognisable = sum(
         1
         for r in received

@@ -9,7 +9,7 @@ from icalendar import Calendar
 from sqlalchemy import select, update
 
 from journey.db import session_scope
-from journey.mail.render import message_id_for
+from journey.mail.render import message_id_for, sender_domain
 from journey.models import Enrolment, EnrolmentStatus, Notice, NoticeStatus, Person
 from journey.services.compose import NEVER_INVITED, OPTED_OUT
 from journey.services.delivery import claim_batch, deliver_all
@@ -43,7 +43,7 @@ def test_launch_notices_arrive_with_both_parts_and_a_calendar_invitation(
     assert welcome["To"].addresses[0].display_name == "Aisha Rahman"
     assert welcome.get_body(("plain",)) is not None and welcome.get_body(("html",)) is not None
     assert "Aisha" in welcome.get_body(("plain",)).get_content()
-    [ics] = [p for p in welcome.iter_attachments() if p.get_content_type() == "text/calendar"]
+    [ics] = [p for p in welcome.walk() if p.get_content_type() == "text/calendar"]
     calendar = Calendar.from_ical(ics.get_payload(decode=True))
     uids = sorted(str(e["UID"]) for e in calendar.walk("VEVENT"))
     assert uids == [
@@ -57,7 +57,7 @@ def test_launch_notices_arrive_with_both_parts_and_a_calendar_invitation(
             .join(Person, Person.id == Notice.person_id)
             .where(Notice.template == "welcome", Person.email == AISHA)
         )
-    assert welcome["Message-ID"] == message_id_for(key)
+    assert welcome["Message-ID"] == message_id_for(key, sender_domain(use_smtp.sender))
     assert statuses(use_smtp.database_url) == {"sent": 25}
 
 
@@ -220,7 +220,8 @@ def test_a_moved_session_cancels_old_reminders_and_sends_an_updated_invitation(
     result = deliver_all(url=url, settings=use_smtp, now=later)
     sent = Counter(o.template for o in result.outcomes if o.status == "sent")
     assert sent == {"session-updated": 7} and result.cancelled == 0
-    updated = {message_id_for(k) for k in _keys(url, "session-updated")}
+    domain = sender_domain(use_smtp.sender)
+    updated = {message_id_for(k, domain) for k in _keys(url, "session-updated")}
     updates = [
         r.message for r in smtp_server.messages[before:] if r.message["Message-ID"] in updated
     ]
@@ -228,7 +229,7 @@ def test_a_moved_session_cancels_old_reminders_and_sends_an_updated_invitation(
     assert {u["Subject"] for u in updates} == {
         "Change of plan: Action Learning Set 1 (Set A), now Thursday 10 December"
     }
-    [ics] = [p for p in updates[0].iter_attachments() if p.get_content_type() == "text/calendar"]
+    [ics] = [p for p in updates[0].walk() if p.get_content_type() == "text/calendar"]
     calendar = Calendar.from_ical(ics.get_payload(decode=True))
     [event] = calendar.walk("VEVENT")
     assert str(calendar["METHOD"]) == "REQUEST" and int(event["SEQUENCE"]) == 1
@@ -260,7 +261,7 @@ def test_a_cancelled_session_sends_a_cancelling_invitation(
     assert deliver_all(url=url, settings=use_smtp, now=at).sent == 14
     message = smtp_server.messages[before].message
     assert message["Subject"] == "Cancelled: Graduation, Thursday 17 June"
-    [ics] = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    [ics] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
     calendar = Calendar.from_ical(ics.get_payload(decode=True))
     [event] = calendar.walk("VEVENT")
     assert str(calendar["METHOD"]) == "CANCEL"

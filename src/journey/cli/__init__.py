@@ -13,6 +13,7 @@ from journey.cli import (  # noqa: F401  (they add the commands)
     directory,
     evaluation,
     joining,
+    mail,
     membership,
     personal_data,
     progress,

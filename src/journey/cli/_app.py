@@ -61,6 +61,12 @@ server_app = typer.Typer(
     "\b\nExample: journey server start",
     no_args_is_help=True,
 )
+mail_app = typer.Typer(
+    help="Mail: check the JOURNEY_SMTP_* settings (or the outbox folder) before the first "
+    "launch.\n\n"
+    "\b\nExample: journey mail test organiser@example.org",
+    no_args_is_help=True,
+)
 
 # Each group is registered here, in the order `journey --help` lists them; the command
 # modules add their commands to it.
@@ -71,6 +77,7 @@ app.add_typer(person_app, name="person")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(evaluation_app, name="evaluation")
 app.add_typer(server_app, name="server")
+app.add_typer(mail_app, name="mail")
 
 NowOption = Annotated[
     str | None,

@@ -161,6 +161,11 @@ def _print_delivery(delivery: DeliverySummary | None) -> None:
             f"{later} The notices stay pending, each with this reason; the next sweep sends them.",
             style="yellow",
         )
+    if delivery.held_back:  # pacing, not a fault: the exit code stays 0
+        console.print(
+            f"Held back {delivery.held_by}: {delivery.held_back}; the next sweep sends them.",
+            style="yellow",
+        )
 
 
 def run_serve() -> None:

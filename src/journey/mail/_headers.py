@@ -19,9 +19,12 @@ from functools import lru_cache
 from urllib.parse import quote
 
 MAX_LINE = 998  # RFC 5322: no line may be longer, CRLF excluded
+AUTO_SUBMITTED = "Auto-Submitted: auto-generated\r\n"  # RFC 3834: not for auto-replies
 _LONGEST_WORD = 900  # a word this long goes through the standard library's folding
 _SHORT = 80  # a header line this long (CRLF included) goes as it is
 _ADDR_SPEC = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+")
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_DOMAIN_LITERAL = re.compile(r"\[[!-Z^-~]*\]")
 _BREAKING = frozenset({"Cc", "Zl", "Zp"})  # control characters, line and paragraph separators
 
 
@@ -53,11 +56,36 @@ def addr_spec(addr: str, key: str) -> str:
 
 @lru_cache(maxsize=8)  # one sender for every message: parse it once
 def sender_mailbox(value: str) -> str:
-    """The From mailbox, ``Name <addr>``, or ValueError when it holds no address."""
+    """The From mailbox, ``Name <addr>``, or ValueError when it holds no address. A
+    domain that is not ASCII is written IDNA-encoded, as :func:`sender_domain` gives it."""
     name, addr = parseaddr(sanitize_header(value))
     if not addr:
         raise ValueError(f"the sender is not an email address: {value!r}")
+    local, at, domain = addr.rpartition("@")
+    if at and not domain.isascii():
+        addr = f"{local}@{sender_domain(value)}"
     return formataddr((name, addr))
+
+
+@lru_cache(maxsize=8)
+def sender_domain(value: str) -> str:
+    """The domain of the sender's address, for the right-hand side of a Message-ID:
+    lower-cased, IDNA-encoded when not ASCII (``Bücher.example`` gives
+    ``xn--bcher-kva.example``), a trailing root dot dropped.
+
+    Ids under the sender's own domain are what spam filters expect (an ``.invalid`` one
+    counts against a message). ValueError when the sender has no domain a Message-ID
+    can carry.
+    """
+    local, at, domain = parseaddr(sanitize_header(value))[1].rpartition("@")
+    domain = domain.lower().removesuffix(".") if local and at else ""
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        domain = ""  # an empty label, or one over 63 characters
+    if not (_DOT_ATOM.fullmatch(domain) or _DOMAIN_LITERAL.fullmatch(domain)):
+        raise ValueError(f"the sender's address has no usable domain: {value!r}")
+    return domain
 
 
 def header(name: str, value: str) -> str:

@@ -14,6 +14,7 @@ back with one (icalendar), generated text included.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ PRODID = "-//Leadership Journey//journey//EN"
 LINE_OCTETS = 75  # longest content line before folding, CRLF excluded (RFC 5545 3.1)
 _TEXT_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n"})
 _PARAM_SWAPS = str.maketrans({'"': "'", "\\": "/"})
+_METHOD = re.compile(rb"^METHOD:([A-Z-]+)\r$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,15 @@ def _fold(line: str) -> bytes:
 def method_for(events: Sequence[EventInfo]) -> str:
     """``CANCEL`` when every event is cancelled, else ``REQUEST``."""
     return "CANCEL" if events and all(event.cancelled for event in events) else "REQUEST"
+
+
+def method_of(ics: bytes) -> str:
+    """The METHOD a calendar written by :func:`build_ics` declares: what the
+    ``text/calendar`` part's ``method`` parameter must say (RFC 6047 2.4)."""
+    found = _METHOD.search(ics)
+    if found is None:
+        raise ValueError("the calendar declares no METHOD")
+    return found.group(1).decode("ascii")
 
 
 def build_ics(

@@ -30,10 +30,11 @@ class Outgoing:
 @dataclass(frozen=True)
 class SendResult:
     """What became of one message; ``detail`` holds the server's reply when not sent (or a
-    recipient was refused), without addresses."""
+    recipient was refused), without addresses. ``held``: not sent because the server asked
+    to slow down; it stays pending, and no attempt is counted."""
 
     notice_id: int
-    outcome: Literal["sent", "failed", "retry"]
+    outcome: Literal["sent", "failed", "retry", "held"]
     detail: str | None
     attempts: int
 

@@ -14,8 +14,6 @@ a missing value (``None``) is an error rather than the word "None" in someone's 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 from dataclasses import dataclass, fields
@@ -28,14 +26,17 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 
 from journey.mail._headers import (
+    AUTO_SUBMITTED,
     addr_spec,
     header,
     mailbox,
     sanitize_header,
+    sender_domain,
     sender_mailbox,
     unsubscribe,
 )
-from journey.mail.calendar import EventInfo, build_ics, method_for
+from journey.mail._mime import notice_body
+from journey.mail.calendar import EventInfo, build_ics, method_of
 
 __all__ = [
     "DigestGroup",
@@ -50,6 +51,7 @@ __all__ = [
     "message_id_for",
     "render_notice",
     "sanitize_header",
+    "sender_domain",
 ]
 
 _KIND = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -170,8 +172,10 @@ def _template(name: str) -> Template:
     return _environment().get_template(name)
 
 
-def message_id_for(key: str, domain: str = "leadership-journey.invalid") -> str:
-    """The Message-ID for a notice key: the same key always gives the same id."""
+def message_id_for(key: str, domain: str) -> str:
+    """The Message-ID for a notice key, under ``domain`` (the sender's, see
+    :func:`sender_domain`): the same key and sender always give the same id, so a resend
+    after a crash is recognisable (docs/RELIABILITY.md)."""
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
     return f"<{digest}@{domain}>"
 
@@ -222,19 +226,20 @@ def render_notice(ctx: NoticeContext, *, stamp: datetime | None = None) -> Rende
 def build_message(
     ctx: NoticeContext, rendered: RenderedNotice, *, sender: str, date: datetime
 ) -> Mail:
-    """Wrap a rendered notice in an email: text and HTML alternatives, plus ``invite.ics``.
+    """Wrap a rendered notice in an email: text and HTML alternatives, plus the invitation.
 
     ``date`` is the Date header (timezone-aware; no clock is read here). The Message-ID
-    comes from the notice key, so a resend after a crash carries the same id, and the
-    same inputs give the same bytes. When the organiser's address is known, replies go to
-    them and ``List-Unsubscribe`` asks them, by mail, to stop the recipient's emails.
-    Raises ``ValueError`` naming the notice when the recipient has no usable address.
+    comes from the notice key, under the sender's domain, so a resend after a crash
+    carries the same id, and the same inputs give the same bytes. When the organiser's
+    address is known, replies go to them and ``List-Unsubscribe`` asks them, by mail, to
+    stop the recipient's emails. ``Auto-Submitted`` keeps out-of-office replies away
+    (RFC 3834). Raises ``ValueError`` naming the notice when the recipient has no usable
+    address, or when the sender has no domain.
 
     The MIME layout is fixed, so it is written directly, once, as the bytes that go on
     the wire: building an ``EmailMessage`` and serialising it cost about 2.4 ms a
     message, more than sending it (docs/PERFORMANCE.md). Header lines are written by
-    :mod:`journey.mail._headers`. Bodies are quoted-printable UTF-8, so an .eml in the
-    outbox folder stays readable; the .ics is base64.
+    :mod:`journey.mail._headers`, the body (and its layout) by :mod:`journey.mail._mime`.
     """
     if date.tzinfo is None:
         raise ValueError("the Date of a message must be timezone-aware")
@@ -250,20 +255,18 @@ def build_message(
             lines.append(
                 unsubscribe(organiser=organiser, recipient=to_addr, cohort_id=ctx.cohort_id)
             )
-    message_id = message_id_for(ctx.key)
+    message_id = message_id_for(ctx.key, sender_domain(sender))
     lines += [
         header("Subject", sanitize_header(rendered.subject)),
         header("Date", format_datetime(date)),
         header("Message-ID", message_id),
         header("X-Journey-Key", sanitize_header(ctx.key)),
+        AUTO_SUBMITTED,
         "MIME-Version: 1.0\r\n",
     ]
-    tag = _content_tag(rendered)
-    body = _multipart(
-        "alternative", f"{tag}-1", [_text(rendered.text, "plain"), _text(rendered.html, "html")]
-    )
-    if rendered.ics is not None:
-        body = _multipart("mixed", f"{tag}-0", [body, _invite(rendered.ics, ctx)])
+    ics, tag = rendered.ics, _content_tag(rendered)
+    method = "" if ics is None else method_of(ics)
+    body = notice_body(tag, rendered.text, rendered.html, ics, method)
     data = "".join(lines).encode("ascii") + body
     return Mail(message_id=message_id, recipients=(to_addr,), data=data)
 
@@ -276,34 +279,6 @@ class Mail:
     message_id: str
     recipients: tuple[str, ...]
     data: bytes
-
-
-_CRLF = b"\r\n"
-
-
-def _multipart(subtype: str, boundary: str, parts: list[bytes]) -> bytes:
-    head = f'Content-Type: multipart/{subtype};\r\n boundary="{boundary}"\r\n\r\n'
-    delimiter = f"--{boundary}\r\n".encode("ascii")
-    body = b"".join(delimiter + part + _CRLF for part in parts)
-    return head.encode("ascii") + body + f"--{boundary}--\r\n".encode("ascii")
-
-
-def _text(body: str, subtype: str) -> bytes:
-    encoded = binascii.b2a_qp(body.encode("utf-8"), istext=True).replace(b"\n", _CRLF)
-    head = (
-        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
-        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-    )
-    return head.encode("ascii") + encoded
-
-
-def _invite(ics: bytes, ctx: NoticeContext) -> bytes:
-    head = (
-        f'Content-Type: text/calendar; charset="utf-8"; method="{method_for(ctx.events)}"\r\n'
-        "Content-Transfer-Encoding: base64\r\n"
-        'Content-Disposition: attachment; filename="invite.ics"\r\n\r\n'
-    )
-    return head.encode("ascii") + base64.encodebytes(ics).replace(b"\n", _CRLF)
 
 
 def _content_tag(rendered: RenderedNotice) -> str:

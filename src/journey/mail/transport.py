@@ -3,7 +3,9 @@
 
 Outcomes per message: ``sent``; ``failed`` (the server refused it for good, a 5xx reply,
 or it could not be built); ``retry`` (a 4xx reply or a dropped line outlasted every
-back-off delay; leave it pending). ``on_result`` is called as soon as each outcome is
+back-off delay; leave it pending); ``held`` (the server asked to slow down with a 4.7.x
+reply: this and every message not yet taken stay pending, no attempt counted, and the
+batch takes no more). ``on_result`` is called as soon as each outcome is
 known, so the caller can record sends while the batch goes on.
 
 Each message is built (rendered) just before it is sent, in the same event loop as the
@@ -18,6 +20,7 @@ the outbox's ``last_error``, and in Prefect's logs and events.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -29,7 +32,8 @@ import aiosmtplib
 from journey.mail.outgoing import LOST_CLAIM, OnResult, Outgoing, SendResult, build_or_fail
 from journey.mail.redact import redact
 from journey.mail.render import Mail
-from journey.settings import Settings
+from journey.mail.setup_faults import sender_fault, setup_fault
+from journey.settings import Settings, ca_context
 from journey.smtp_limit import SlotUnavailable, smtp_slot
 
 __all__ = ["SmtpUnavailable", "send_batch"]
@@ -47,7 +51,9 @@ _LINE_ERRORS = (
 
 
 class SmtpUnavailable(Exception):
-    """The SMTP server could not be reached or refused the login; nothing was sent."""
+    """The SMTP server could not be reached, or cannot be used as configured (its
+    certificate, STARTTLS, the login); nothing more is sent. The message names the fault,
+    the server and the mend, never the password."""
 
 
 class _SenderRefused(Exception):
@@ -56,6 +62,35 @@ class _SenderRefused(Exception):
     def __init__(self, detail: str, attempts: int) -> None:
         super().__init__(detail)
         self.detail, self.attempts = detail, attempts
+
+
+class _SlowDown(Exception):
+    """A 4.7.x "too many messages" reply: the server is pacing this sender, not judging
+    the message. The batch takes no more messages; the rest are held back, pending."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__(reply)
+        self.detail = f"the mail server asked to slow down ({reply})"
+
+
+_SLOW_DOWN_CODES = frozenset({421, 450, 451, 452})
+_SLOW_DOWN_STATUS = re.compile(r"\s*4\.7\.\d{1,3}\b")  # RFC 3463: 4.7.x, security or policy
+
+
+def _slow_down(exc: Exception) -> str | None:
+    """The server's reply when ``exc`` is a "slow down" (421/450/451/452 with enhanced
+    status 4.7.x, e.g. ``451 4.7.1 Too many messages``), else None. At RCPT TO, every
+    refusal must be one."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        replies = [(r.code, r.message) for r in exc.recipients]
+    elif isinstance(exc, aiosmtplib.SMTPResponseException):
+        replies = [(exc.code, exc.message)]
+    else:
+        return None
+    slow = all(
+        code in _SLOW_DOWN_CODES and _SLOW_DOWN_STATUS.match(message) for code, message in replies
+    )
+    return _reply(*replies[0]) if replies and slow else None
 
 
 def _reply(code: int, message: str) -> str:
@@ -87,7 +122,11 @@ def _judge(exc: Exception) -> tuple[bool, str]:
 
 
 def _client(settings: Settings) -> aiosmtplib.SMTP:
+    """A client for the configured server; certificates are always checked, against
+    JOURNEY_SMTP_CA_FILE's authorities when it is set (this connection only), else the
+    system's trust store."""
     password = settings.smtp_password
+    ca_file = settings.smtp_ca_file
     return aiosmtplib.SMTP(
         hostname=settings.smtp_host,
         port=settings.effective_smtp_port,
@@ -96,6 +135,7 @@ def _client(settings: Settings) -> aiosmtplib.SMTP:
         use_tls=settings.smtp_ssl,
         start_tls=settings.smtp_starttls and not settings.smtp_ssl,
         timeout=settings.smtp_timeout,
+        tls_context=ca_context(ca_file) if ca_file is not None else None,
     )
 
 
@@ -135,14 +175,19 @@ async def _connect(client: aiosmtplib.SMTP, settings: Settings, sleep: Sleep) ->
 async def _connect_once(
     client: aiosmtplib.SMTP, settings: Settings, where: str
 ) -> _TryAgain | None:
-    """One try at connecting: None once connected; SmtpUnavailable when it never can be."""
+    """One try at connecting: None once connected; SmtpUnavailable when it never can be
+    (a certificate, STARTTLS or login fault will not mend itself between tries)."""
     try:
         await client.connect()
     except aiosmtplib.SMTPAuthenticationError as exc:
         user = settings.smtp_username
         problem = f"the SMTP server at {where} refused the login for {user!r}"
-        raise SmtpUnavailable(f"{problem}: {_reply(exc.code, exc.message)}") from None
+        mend = "check JOURNEY_SMTP_USERNAME and JOURNEY_SMTP_PASSWORD"
+        raise SmtpUnavailable(f"{problem}: {_reply(exc.code, exc.message)}; {mend}") from None
     except (aiosmtplib.SMTPException, OSError) as exc:
+        fault = setup_fault(exc, where)
+        if fault is not None:
+            raise SmtpUnavailable(fault) from None
         permanent, detail = _classify(exc)
         if permanent:
             raise SmtpUnavailable(f"the SMTP server at {where} said: {detail}") from None
@@ -172,12 +217,16 @@ async def _send_once(
     client: aiosmtplib.SMTP, notice_id: int, mail: Mail, envelope_from: str, attempt: int
 ) -> SendResult | _TryAgain:
     """One try at sending (``attempt`` counts from 0), reconnecting first if the line dropped.
-    A 5xx to MAIL FROM raises :class:`_SenderRefused`: it is no message's fault."""
+    A 5xx to MAIL FROM raises :class:`_SenderRefused`: it is no message's fault; a 4.7.x
+    "slow down" reply at any step raises :class:`_SlowDown`, without waiting to try again."""
     try:
         if not client.is_connected:
             await client.connect()
         refused, _ = await client.sendmail(envelope_from, mail.recipients, mail.data)
     except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
+        slow = _slow_down(exc)
+        if slow is not None:
+            raise _SlowDown(slow) from None
         permanent, detail = _classify(exc)
         if permanent and isinstance(exc, aiosmtplib.SMTPSenderRefused):
             raise _SenderRefused(detail, attempt + 1) from None
@@ -207,6 +256,8 @@ class _Batch:
         self.todo: Iterator[tuple[int, Outgoing]] = iter(enumerate(messages))
         self.results: list[SendResult | None] = [None] * len(messages)
         self.gone: str | None = None  # why the server can no longer be reached, once it cannot
+        self.fault: str | None = None  # a login or STARTTLS it requires first: SmtpUnavailable
+        self.slowed: str | None = None  # the server asked to slow down: hold the rest back
         self.done = False  # every message has been taken
         self.waiting: set[asyncio.Task[Any]] = set()  # extra connections waiting for a slot
 
@@ -269,6 +320,8 @@ class _Batch:
         self.waiting.clear()
 
     async def _one(self, client: aiosmtplib.SMTP, item: Outgoing) -> SendResult:
+        if self.slowed is not None:  # no more taken in this run; no attempt counted
+            return SendResult(item.notice_id, "held", self.slowed, 0)
         if self.gone is None and not client.is_connected:
             self.gone = await _reconnect(client)
         if self.gone is not None:
@@ -282,8 +335,15 @@ class _Batch:
             return await _deliver(
                 client, item.notice_id, mail, self.envelope_from, self.settings, self.sleep
             )
+        except _SlowDown as slow:
+            self.slowed = self.slowed or slow.detail
+            return SendResult(item.notice_id, "held", slow.detail, 0)
         except _SenderRefused as refused:
-            self.gone = f"the server refused the sender {self.envelope_from}: {refused.detail}"
+            where = f"{self.settings.smtp_host}:{self.settings.effective_smtp_port}"
+            self.fault = self.fault or sender_fault(refused.detail, where)
+            self.gone = self.fault or (
+                f"the server refused the sender {self.envelope_from}: {refused.detail}"
+            )
             return SendResult(item.notice_id, "retry", self.gone, refused.attempts)
 
 
@@ -299,9 +359,11 @@ async def send_batch(
     return an outcome per message, in the batch's order.
 
     The envelope sender is the address in ``settings.sender``; recipients are each
-    message's envelope recipients. If the server cannot be reached at the start, raises
-    :class:`SmtpUnavailable` (the caller leaves everything pending). If it goes away for
-    good mid-batch, a message in flight comes back as ``retry`` after its back-off
+    message's envelope recipients. If the server cannot be reached at the start, or cannot
+    be used as configured (its certificate, STARTTLS, the login: :mod:`.setup_faults`),
+    raises :class:`SmtpUnavailable` (the caller leaves everything pending); so too, once
+    every outcome is reported, when MAIL FROM met a 530 (a login required first). If it
+    goes away for good mid-batch, a message in flight comes back as ``retry`` after its back-off
     delays, and the rest as ``retry`` with no attempt; likewise, from the message in
     flight on, when the server refuses the sender itself (5xx to MAIL FROM), since that
     is no notice's fault. A message waiting out a back-off delay holds up only its own
@@ -331,6 +393,8 @@ async def send_batch(
         if isinstance(alone, SmtpUnavailable):  # raised before any other connection began
             raise alone from None
         raise
+    if batch.fault is not None:  # every outcome is reported (as retry); the batch stops
+        raise SmtpUnavailable(batch.fault)
     return [result for result in batch.results if result is not None]
 
 

@@ -1,14 +1,16 @@
 """A batch's claims and its send outcomes: leases renewed while it is sent, outcomes
-recorded in groups (see :mod:`journey.services.delivery`). Private to delivery."""
+recorded in groups, and the provider's pace a claim keeps to (see
+:mod:`journey.services.delivery`). Private to delivery."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import false, func, select, text, update
 from sqlalchemy.orm import Session
 
 from journey.db import session_scope
@@ -16,6 +18,7 @@ from journey.mail.outgoing import LOST_CLAIM, SendResult
 from journey.models import Notice, NoticeStatus
 from journey.services.digest import DIGEST, mark_told
 from journey.services.outcomes import DeliveryResult, NoticeOutcome
+from journey.settings import Settings
 
 
 class RunClock:
@@ -86,6 +89,7 @@ _STATUS_AFTER = {
     "sent": NoticeStatus.SENT,
     "failed": NoticeStatus.FAILED,
     "retry": NoticeStatus.PENDING,  # a later sweep tries again
+    "held": NoticeStatus.PENDING,  # the server asked to slow down: no fault, no attempt
 }
 
 
@@ -159,6 +163,10 @@ class Settlements:
 
     def _count(self, outcome: SendResult, settled: bool) -> None:
         name, result = outcome.outcome, self.result
+        if name == "held":  # left pending without counting as a try (see Pace)
+            result.held_back += 1
+            result.held_by = result.held_by or f"because {outcome.detail}"
+            return
         if name == "sent" and not settled:  # sent, but its claim had lapsed to another worker
             result.unrecorded += 1
             return
@@ -176,3 +184,71 @@ def release(url: str, worker: str, ids: Sequence[int], reason: str) -> int:
     """Give back the claims still held (the server or folder is unavailable, or sending
     raised): pending at once for the next run, with the reason; how many."""
     return len(_settle(url, worker, ids, status=NoticeStatus.PENDING, last_error=reason))
+
+
+# Taken by a claimer that keeps to the provider's pace, till its transaction ends
+# (Postgres); any 64-bit number no other lock of this database uses.
+_PACE_LOCK = 0x6A6F75726E6579  # "journey"
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How many messages may go over SMTP now under the provider's tightest limit, and
+    why no more, as the run's summary says it (``by the provider's limit (30 a minute)``)."""
+
+    left: int
+    reason: str
+
+
+def pace(session: Session, settings: Settings, now: datetime) -> Pace | None:
+    """What the provider's limits (``smtp_max_per_minute``, ``smtp_max_per_day``) leave
+    as of ``now``, for the claim that follows in the same transaction; None when no limit
+    applies (none is set, or no SMTP host: the outbox folder is not limited).
+
+    Every worker and run counts against the same limits: what was sent in the trailing
+    window (digests' held notices went inside their digest and are not counted), plus what
+    is claimed and not lapsed, since it is about to go. The count and the claim are made
+    under one lock, so two claimers never both take the same allowance: a transaction-level
+    advisory lock on Postgres, the database's write lock on SQLite (taken first, by a write
+    that changes nothing, so the count reads the latest data).
+    """
+    limits = [
+        (count, span, words)
+        for count, span, words in (
+            (settings.smtp_max_per_day, timedelta(days=1), "a day"),
+            (settings.smtp_max_per_minute, timedelta(minutes=1), "a minute"),
+        )
+        if count is not None
+    ]
+    if not settings.smtp_host or not limits:
+        return None
+    _lock_pace(session)
+    in_flight = _count(session, Notice.status == NoticeStatus.CLAIMED, Notice.lease_until >= now)
+    paces = [
+        Pace(
+            max(0, count - in_flight - _sent_since(session, now - span)),
+            f"by the provider's limit ({count} {words})",
+        )
+        for count, span, words in limits
+    ]
+    return min(paces, key=lambda p: p.left)  # on a tie the day's limit, the longer wait
+
+
+def _lock_pace(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PACE_LOCK})
+    else:
+        session.execute(update(Notice).where(false()).values(status=Notice.status))
+
+
+def _sent_since(session: Session, since: datetime) -> int:
+    return _count(
+        session,
+        Notice.status == NoticeStatus.SENT,
+        Notice.digest_id.is_(None),
+        Notice.sent_at > since,
+    )
+
+
+def _count(session: Session, *where: Any) -> int:
+    return session.scalar(select(func.count()).select_from(Notice).where(*where)) or 0

@@ -8,6 +8,11 @@ oldest has waited a second), so a crash re-sends at most a group and the message
 flight, each with the same Message-ID. One commit per message cost more than sending
 it (docs/PERFORMANCE.md); ``settle_every=1`` brings it back.
 
+A batch claims no more than a provider's limit leaves (:func:`~._leases.pace`); then the
+run stops, not waiting for the window to move (a big launch would hold the terminal, and
+the next sweep, for many minutes), and counts what it held back (``held_back``): pending
+for the next sweep, not a fault. A server's 4.7.x "slow down" holds back the same way.
+
 Nothing is left claimed by a run that stops: when the mail server cannot be reached or
 the outbox folder cannot be written, or sending raises, the batch's unsent notices go
 back to pending at once with the reason in ``last_error``, and the result says why
@@ -30,7 +35,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from journey.db import session_scope
@@ -43,10 +48,11 @@ from journey.mail.render import (
     build_message,
     message_id_for,
     render_notice,
+    sender_domain,
 )
 from journey.mail.transport import SmtpUnavailable, send_batch
 from journey.models import Notice, NoticeStatus
-from journey.services._leases import Claims, RunClock, Settlements, release
+from journey.services._leases import Claims, RunClock, Settlements, pace, release
 from journey.services.compose import Verdict, judge
 from journey.services.outcomes import DeliveryResult, NoticeOutcome
 from journey.settings import Settings
@@ -78,13 +84,7 @@ def claim_batch(
     """
     claimable = (
         select(Notice.id)
-        .where(
-            Notice.due_at <= now,
-            or_(
-                Notice.status == NoticeStatus.PENDING,
-                (Notice.status == NoticeStatus.CLAIMED) & (Notice.lease_until < now),
-            ),
-        )
+        .where(_claimable(now))
         .order_by(Notice.due_at, Notice.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -122,7 +122,7 @@ def _prepare(
             if context is None:
                 _close(verdict, result)
                 continue
-            notice.message_id = message_id_for(context.key)
+            notice.message_id = message_id_for(context.key, sender_domain(settings.sender))
             outgoing.append(Outgoing(notice.id, partial(_build, context, settings.sender, now)))
             about[notice.id] = (notice.cohort_id, notice.template)
     return outgoing, about
@@ -162,14 +162,7 @@ def deliver_batch(
     """
     clock = clock or RunClock(now)
     result = DeliveryResult(destination(settings))
-    with session_scope(url) as session:
-        ids = claim_batch(
-            session,
-            worker=worker,
-            now=now,
-            limit=settings.batch_size,
-            lease_seconds=settings.lease_seconds,
-        )
+    ids = _claim_paced(url, settings, now, worker, result)
     if not ids:
         return result
     result.batches = 1
@@ -186,7 +179,41 @@ def deliver_batch(
     settlements.flush()  # what was sent is recorded before the rest is given back
     if result.unavailable:
         result.retry += release(url, worker, unsent, result.unavailable)
+    elif result.held_back:  # the server asked to slow down: what else is due waits too
+        with session_scope(url) as session:
+            result.held_back = max(result.held_back, _due(session, now) - result.retry)
     return result
+
+
+def _claim_paced(
+    url: str, settings: Settings, now: datetime, worker: str, result: DeliveryResult
+) -> list[int]:
+    """Claim a batch, no bigger than the provider's limits leave (counted and claimed in
+    one transaction, under the pace lock); when they leave nothing, count the due notices
+    held back into ``result`` instead."""
+    with session_scope(url) as session:
+        allowed = pace(session, settings, now)
+        limit = settings.batch_size if allowed is None else min(settings.batch_size, allowed.left)
+        if allowed is not None and limit == 0:
+            result.held_back = _due(session, now)
+            result.held_by = allowed.reason if result.held_back else None
+            return []
+        return claim_batch(
+            session, worker=worker, now=now, limit=limit, lease_seconds=settings.lease_seconds
+        )
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """Due notices free to claim: pending, or claimed with a lapsed lease."""
+    return (Notice.due_at <= now) & or_(
+        Notice.status == NoticeStatus.PENDING,
+        (Notice.status == NoticeStatus.CLAIMED) & (Notice.lease_until < now),
+    )
+
+
+def _due(session: Session, now: datetime) -> int:
+    """How many due notices are free to claim."""
+    return session.scalar(select(func.count()).select_from(Notice).where(_claimable(now))) or 0
 
 
 def _send(
@@ -231,23 +258,26 @@ def deliver_all(
     max_batches: int | None = None,
     run_batch: BatchRunner | None = None,
     into: DeliveryResult | None = None,
+    clock: RunClock | None = None,
 ) -> DeliveryResult:
-    """Deliver batch after batch until nothing due is left (or the server is down).
+    """Deliver batch after batch until nothing due is left (or the server is down, or
+    the provider's pace holds the rest back).
 
     The one delivery loop: the flows run it with ``run_batch`` the ``deliver-batch`` task
     (one Prefect task per batch, never per notice); by default each batch is
     :func:`deliver_batch` on the run's clock. ``into`` is the total to count the batches
-    into, for a caller that must still see what was sent when a batch raises.
+    into, for a caller that must still see what was sent when a batch raises. ``clock``
+    is the run's clock, by default a :class:`RunClock` from ``now``.
     """
     worker = worker or worker_name()
-    clock = RunClock(now)  # each batch is leased from when it is claimed
+    clock = clock or RunClock(now)  # each batch is leased from when it is claimed
     total = DeliveryResult(destination(settings)) if into is None else into
     if run_batch is None:
         run_batch = partial(_batch_on, url, settings, clock)
     while max_batches is None or total.batches < max_batches:
         batch = run_batch(clock(), worker)
         total.add(batch)
-        if batch.batches == 0 or batch.unavailable:
+        if batch.batches == 0 or batch.unavailable or batch.held_back:
             break
     return total
 

@@ -40,6 +40,8 @@ class DeliverySummary:
     unavailable: str | None
     deferred: str | None
     failures: list[str]
+    held_back: int = 0  # left pending on purpose: pacing, not a fault (exit 0)
+    held_by: str | None = None  # why: the provider's limit, or the server asked to slow down
 
 
 @dataclass
@@ -56,6 +58,8 @@ class DeliveryResult:
     unrecorded: int = 0  # sent after the claim lapsed to another worker: a possible copy
     unavailable: str | None = None  # why the server or outbox folder could not be used
     deferred: str | None = None  # why notices were left for a retry (the first reason)
+    held_back: int = 0  # due notices left pending to keep to the provider's pace
+    held_by: str | None = None  # why they were held back (the first reason)
     outcomes: list[NoticeOutcome] = field(default_factory=list)
 
     def add(self, other: DeliveryResult) -> None:
@@ -70,6 +74,8 @@ class DeliveryResult:
         self.outcomes += other.outcomes
         self.unavailable = self.unavailable or other.unavailable
         self.deferred = self.deferred or other.deferred
+        self.held_back += other.held_back
+        self.held_by = self.held_by or other.held_by
 
     def incomplete(self, summary: object = None) -> DeliveryIncomplete | None:
         """What went wrong, as the error a flow raises once it has recorded everything
@@ -78,6 +84,8 @@ class DeliveryResult:
         Notices failed for good come first (exit 1): trying again cannot mend them, a
         person must look. Otherwise an unavailable server or folder, or notices deferred
         by the server, mean try again later (exit 75); their notices stay pending.
+        Notices held back (``held_back``) are pacing, not a fault: they never make a run
+        incomplete.
         """
         later = None
         if self.unavailable:
@@ -116,6 +124,8 @@ class DeliveryResult:
             unavailable=self.unavailable,
             deferred=self.deferred,
             failures=self.failures,
+            held_back=self.held_back,
+            held_by=self.held_by,
         )
 
 
