@@ -6,16 +6,10 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Enum, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from journey.models.base import Base
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
-    )
+from journey.models.base import Base, string_enum
 
 
 class Place(enum.StrEnum):
@@ -101,7 +95,7 @@ class CohortEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "event_kind"))
+    kind: Mapped[EventKind] = mapped_column(string_enum(EventKind, "event_kind"))
     learning_set_id: Mapped[int | None] = mapped_column(ForeignKey("learning_sets.id"))
     number: Mapped[int] = mapped_column(doc="1-based, within its kind (and set).")
     venue: Mapped[str] = mapped_column(String(200))
@@ -133,14 +127,14 @@ class Enrolment(Base):
     cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"))
-    place: Mapped[Place] = mapped_column(_enum(Place, "place"))
+    place: Mapped[Place] = mapped_column(string_enum(Place, "place"))
     funder: Mapped[str | None] = mapped_column(String(200), doc="Who pays a subsidised place.")
     fee: Mapped[Decimal] = mapped_column(Numeric(10, 2), doc="Amount due for this place.")
     follow_up: Mapped[bool]
     mentor_id: Mapped[int | None] = mapped_column(ForeignKey("mentors.id"))
     learning_set_id: Mapped[int | None] = mapped_column(ForeignKey("learning_sets.id"))
     status: Mapped[EnrolmentStatus] = mapped_column(
-        _enum(EnrolmentStatus, "enrolment_status"), default=EnrolmentStatus.ACTIVE
+        string_enum(EnrolmentStatus, "enrolment_status"), default=EnrolmentStatus.ACTIVE
     )
     withdrawn_at: Mapped[datetime | None]
     withdrawal_reason: Mapped[str | None] = mapped_column(String(500))

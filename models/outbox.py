@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from journey.models.base import Base
+from journey.models.base import Base, string_enum
 
 
 class NoticeStatus(enum.StrEnum):
@@ -48,15 +48,8 @@ class Notice(Base):
         ForeignKey("enrolments.id", ondelete="CASCADE")
     )
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), doc="The recipient.")
-    # VARCHAR(20), as before (no CHECK constraint): the same DDL as String(20).
     recipient_role: Mapped[RecipientRole] = mapped_column(
-        Enum(
-            RecipientRole,
-            name="recipient_role",
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        string_enum(RecipientRole, "recipient_role"),
         doc="Who the notice is to, as the programme rule's ``to`` names them.",
     )
     template: Mapped[str] = mapped_column(
@@ -90,13 +83,7 @@ class Notice(Base):
     due_at: Mapped[datetime]
     useful_until: Mapped[datetime]
     status: Mapped[NoticeStatus] = mapped_column(
-        Enum(
-            NoticeStatus,
-            name="notice_status",
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        string_enum(NoticeStatus, "notice_status"),
         default=NoticeStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(default=0)
