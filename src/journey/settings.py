@@ -156,6 +156,11 @@ class Settings(BaseSettings):
             return self.smtp_port
         return 465 if self.smtp_ssl else 587
 
+    @property
+    def smtp_server(self) -> str:
+        """``host:port`` of the mail server, as every message about it names it."""
+        return f"{self.smtp_host}:{self.effective_smtp_port}"
+
 
 def retry_delays(value: Any) -> list[float]:
     """Seconds between tries from ``2,10,30``, ``[2, 10, 30]`` or a list; empty is none."""

@@ -22,14 +22,13 @@ from sqlalchemy import select
 from journey.db import session_scope
 from journey.models import Notice
 from journey.services.delivery import DeliveryResult, RunClock, deliver_all
-from journey.services.sweep import launch
 from journey.settings import Settings
 from tests.cli.test_commands import journey
 from tests.conftest import utc
 from tests.reliability.outbox import launch_example
+from tests.services.test_delivery_faults import LAUNCH, launched
 from tests.smtp_server import SmtpServer
 
-LAUNCH = utc("2026-09-01T09:00")
 MINUTE = timedelta(minutes=1)
 
 
@@ -43,12 +42,6 @@ class FrozenClock(RunClock):
 def sweep(config: Settings, at: datetime) -> DeliveryResult:
     """One delivery run, as `journey remind --now AT` runs it, on a frozen clock."""
     return deliver_all(url=config.database_url, settings=config, now=at, clock=FrozenClock(at))
-
-
-def launched(config: Settings, cohort_id: str) -> None:
-    """The example cohort launched: 25 notices pending (20 welcomes, 5 assignments)."""
-    with session_scope(config.database_url) as session:
-        launch(session=session, cohort_id=cohort_id, now=LAUNCH)
 
 
 def outbox(url: str) -> Counter[str]:

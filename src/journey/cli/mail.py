@@ -49,7 +49,7 @@ def send_test(
     config = delivery_settings().model_copy(update={"smtp_retry_delays": []})
     mail = _test_mail(to, config, now_from(now))
     if config.smtp_host:
-        result, where = _send(mail, config), f"{config.smtp_host}:{config.effective_smtp_port}"
+        result, where = _send(mail, config), config.smtp_server
         _settle(result, where)
         typer.echo(f"Sent a test message to {to} through {where} ({_route(config)}).")
     else:
@@ -80,7 +80,7 @@ def _test_mail(to: str, config: Settings, date: datetime) -> Mail:
     """The message, with a notice's headers. Its key is new each time: a provider that
     drops a Message-ID it has seen before would otherwise swallow a second test."""
     where = (
-        f"the SMTP server {config.smtp_host}:{config.effective_smtp_port} ({_route(config)})"
+        f"the SMTP server {config.smtp_server} ({_route(config)})"
         if config.smtp_host
         else f"the outbox folder {config.outbox_dir.resolve()}"
     )

@@ -163,7 +163,7 @@ async def _with_backoff(
 
 async def _connect(client: aiosmtplib.SMTP, settings: Settings, sleep: Sleep) -> None:
     """Open the batch's connection, with the back-off delays; else raise SmtpUnavailable."""
-    where = f"{settings.smtp_host}:{settings.effective_smtp_port}"
+    where = settings.smtp_server
     delays = settings.smtp_retry_delays
     outcome = await _with_backoff(lambda _: _connect_once(client, settings, where), delays, sleep)
     if isinstance(outcome, _TryAgain):
@@ -339,8 +339,7 @@ class _Batch:
             self.slowed = self.slowed or slow.detail
             return SendResult(item.notice_id, "held", slow.detail, 0)
         except _SenderRefused as refused:
-            where = f"{self.settings.smtp_host}:{self.settings.effective_smtp_port}"
-            self.fault = self.fault or sender_fault(refused.detail, where)
+            self.fault = self.fault or sender_fault(refused.detail, self.settings.smtp_server)
             self.gone = self.fault or (
                 f"the server refused the sender {self.envelope_from}: {refused.detail}"
             )

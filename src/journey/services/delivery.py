@@ -64,7 +64,7 @@ logger = logging.getLogger(__name__)
 def destination(settings: Settings) -> str:
     """Where notices go, in words."""
     if settings.smtp_host:
-        return f"SMTP {settings.smtp_host}:{settings.effective_smtp_port}"
+        return f"SMTP {settings.smtp_server}"
     return f"outbox folder {settings.outbox_dir.resolve()}"
 
 
